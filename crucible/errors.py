@@ -1,0 +1,37 @@
+"""Harness exceptions: a small flat tree, like requests' exceptions.
+
+Wrong *product* behaviour raises ``AssertionError`` (Allure: failed).
+Everything here means the harness or its environment broke (Allure: broken).
+"""
+
+
+class CrucibleError(Exception):
+    """Base of every harness or environment failure."""
+
+
+class ComposeError(CrucibleError):
+    """The compose file cannot be used: bad YAML, unsupported key, bad reference."""
+
+
+class EngineUnavailable(CrucibleError):
+    """No Docker engine answers and none could be started."""
+
+
+class BaseImageError(CrucibleError):
+    """The base image is missing and could not be made."""
+
+
+class BuildError(CrucibleError):
+    """An image build failed."""
+
+
+class StartupError(CrucibleError):
+    """A service could not be started or never became ready."""
+
+
+class ServiceNotFound(CrucibleError):
+    """A step named a service that the stack does not have."""
+
+
+class HttpError(CrucibleError):
+    """An HTTP call could not be made at all (connection refused, timeout)."""

@@ -1,0 +1,144 @@
+"""Images: the Debian base image (pulled, or made with debootstrap) and service builds with progress."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import docker
+from docker.errors import APIError, ImageNotFound
+
+from crucible.compose import Project, Service
+from crucible.errors import BaseImageError, BuildError
+
+log = logging.getLogger(__name__)
+
+BASE_IMAGE = "debian:bookworm-slim"
+MIRROR = "http://deb.debian.org/debian"
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", re.I | re.M)
+
+
+def ensure_base(client: docker.DockerClient, name: str = BASE_IMAGE) -> str:
+    """Make sure the base image exists: reuse it, pull it, or build it with debootstrap."""
+    try:
+        return client.images.get(name).id
+    except ImageNotFound:
+        pass
+    log.info("Base image %s is absent: trying to pull it ...", name)
+    try:
+        return client.images.pull(name).id
+    except APIError as exc:
+        log.info("Pull failed (%s): making %s locally with debootstrap (about a minute) ...",
+                 str(exc.explanation or exc)[:120], name)
+    return _debootstrap(client, name)
+
+
+def _debootstrap(client: docker.DockerClient, name: str) -> str:
+    """Build a minbase Debian bookworm root file system and import it as ``name``."""
+    if not shutil.which("debootstrap"):
+        if not shutil.which("apt-get"):
+            raise BaseImageError(f"{name} is missing, cannot be pulled, and debootstrap is not installed. "
+                                 f"Load the image by hand (docker load / docker import) and retry.")
+        log.info("Installing Debian's debootstrap ...")
+        _run(["apt-get", "install", "-y", "-qq", "debootstrap"], "apt-get install debootstrap",
+             retry=["apt-get", "update", "-qq"])
+    repo, _, tag = name.partition(":")
+    with tempfile.TemporaryDirectory(prefix="crucible-rootfs-") as root:
+        _run(["debootstrap", "--variant=minbase", "bookworm", root, MIRROR], "debootstrap")
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+        try:
+            client.api.import_image(src=tar.stdout, repository=repo, tag=tag or "latest")
+        finally:
+            tar.stdout.close()
+            tar.wait(timeout=120)
+    image = client.images.get(name)
+    log.info("Made %s (%s) with debootstrap", name, image.short_id)
+    return image.id
+
+
+def _run(cmd: list[str], what: str, retry: list[str] | None = None) -> None:
+    """Run a set-up command; on failure run ``retry`` first once, then raise with the output."""
+    result = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900)
+    if result.returncode != 0 and retry:
+        subprocess.run(retry, capture_output=True, stdin=subprocess.DEVNULL, timeout=900)
+        result = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout)[-2000:]
+        raise BaseImageError(f"{what} failed (exit {result.returncode}):\n{tail}")
+
+
+def build_all(client: docker.DockerClient, project: Project) -> dict[str, str]:
+    """Build every service that has a ``build`` section; return service -> image id."""
+    ids = {}
+    for service in project.services.values():
+        if service.build:
+            ids[service.name] = build(client, service)
+        else:
+            ids[service.name] = _existing(client, service)
+    return ids
+
+
+def base_images(project: Project) -> set[str]:
+    """The images named by FROM lines of the project's Dockerfiles."""
+    names = set()
+    for service in project.services.values():
+        if service.build:
+            text = (service.build.context / service.build.dockerfile).read_text(errors="replace")
+            names.update(_FROM.findall(text))
+    return names
+
+
+def build(client: docker.DockerClient, service: Service) -> str:
+    """Build one service's image, streaming its progress; raise BuildError naming the failing step."""
+    spec = service.build
+    log.info("Building %s -> %s", service.name, service.image)
+    steps: list[str] = []
+    output: list[str] = []
+    image_id = None
+    try:
+        stream = client.api.build(
+            path=str(spec.context), dockerfile=spec.dockerfile, tag=service.image,
+            buildargs=spec.args or None, rm=True, forcerm=True, decode=True, pull=False,
+        )
+        for chunk in stream:
+            if "error" in chunk:
+                raise BuildError(_build_failure(service, steps, output, chunk["error"]))
+            line = chunk.get("stream", "").rstrip()
+            if line:
+                output.append(line)
+                if line.startswith("Step "):
+                    steps.append(line)
+                    log.info("  [%s] %s", service.name, line)
+                elif not line.startswith((" ---> ", "Removing intermediate")):
+                    log.debug("  [%s] %s", service.name, line)
+            if "aux" in chunk and "ID" in chunk["aux"]:
+                image_id = chunk["aux"]["ID"]
+    except APIError as exc:
+        raise BuildError(_build_failure(service, steps, output, str(exc.explanation or exc))) from None
+    return image_id or client.images.get(service.image).id
+
+
+def _build_failure(service: Service, steps: list[str], output: list[str], error: str) -> str:
+    """A build error message: the Dockerfile, the failing step and the output's tail."""
+    dockerfile = service.build.context / service.build.dockerfile
+    step = steps[-1] if steps else "(before the first step)"
+    tail = "\n".join("    " + line for line in output[-15:])
+    return (f"Image build for service '{service.name}' failed ({dockerfile}).\n"
+            f"  failing step: {step}\n  error: {error.strip()}\n  last output:\n{tail}")
+
+
+def _existing(client: docker.DockerClient, service: Service) -> str:
+    """The id of a prebuilt image, pulling it if it is absent."""
+    try:
+        return client.images.get(service.image).id
+    except ImageNotFound:
+        pass
+    try:
+        return client.images.pull(service.image).id
+    except APIError as exc:
+        raise BuildError(f"Service '{service.name}' uses image '{service.image}', which is not on this engine "
+                         f"and cannot be pulled: {exc.explanation or exc}") from None

@@ -1,0 +1,254 @@
+"""A running stack: one network per run, services started as early as their dependencies allow."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import docker
+from docker.errors import APIError, NotFound
+from docker.models.containers import Container
+
+from crucible import engine, readiness
+from crucible.compose import Project, Service
+from crucible.errors import ServiceNotFound, StartupError
+
+log = logging.getLogger(__name__)
+
+LABEL_PROJECT = "crucible.project"
+LABEL_RUN = "crucible.run"
+LABEL_OWNER = "crucible.owner"
+LABEL_SERVICE = "crucible.service"
+KEEP = "keep"
+SCHEMES = {5432: "postgresql", 5672: "amqp", 6379: "redis"}
+
+
+def new_run_id() -> str:
+    """A short, unique id for one run."""
+    return uuid.uuid4().hex[:10]
+
+
+def owner_tag() -> str:
+    """Who owns a run: host, pid and the process's start time (guards against pid reuse)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_start_time(os.getpid())}"
+
+
+def _start_time(pid: int) -> str:
+    """The kernel's start time of a process, or '' if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def owner_alive(tag: str) -> bool:
+    """True if the owning process still runs, or if it is on another host (never touch those)."""
+    if tag == KEEP:
+        return True
+    try:
+        host, pid, started = tag.split(":")
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return True
+    return _start_time(int(pid)) == started
+
+
+@dataclass
+class Running:
+    """One started service: its container and where it can be reached."""
+
+    service: Service
+    container: Container
+    ports: dict[int, int] = field(default_factory=dict)
+    ready_after: float = 0.0
+
+
+class Stack:
+    """The resources of one run of one project on one engine."""
+
+    def __init__(self, client: docker.DockerClient, project: Project, run_id: str | None = None,
+                 keep: bool = False):
+        self.client = client
+        self.project = project
+        self.run_id = run_id or new_run_id()
+        self.owner = KEEP if keep else owner_tag()
+        self.host = engine.host(client)
+        self.network_name = f"{project.name}-{self.run_id}"
+        self.running: dict[str, Running] = {}
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Labels every resource of this run carries."""
+        return {LABEL_PROJECT: self.project.name, LABEL_RUN: self.run_id, LABEL_OWNER: self.owner}
+
+    def up(self) -> None:
+        """Create the network and start every service, each as soon as its dependencies allow."""
+        log.info("Starting stack '%s' (run %s) on network %s", self.project.name, self.run_id,
+                 self.network_name)
+        self.client.networks.create(self.network_name, driver="bridge", labels=self.labels)
+        services = self.project.services
+        started: dict[str, Future] = {name: Future() for name in services}
+        ready: dict[str, Future] = {name: Future() for name in services}
+        with ThreadPoolExecutor(max_workers=len(services), thread_name_prefix="start") as pool:
+            tasks = [pool.submit(self._start_one, services[name], started, ready) for name in services]
+            errors = [t.exception() for t in tasks if t.exception()]
+        primary = [e for e in errors if not isinstance(e, _Skipped)]
+        if primary or errors:
+            raise primary[0] if primary else errors[0]
+
+    def _start_one(self, service: Service, started: dict[str, Future], ready: dict[str, Future]) -> None:
+        """Wait for the service's dependencies, start it, wait until it is ready."""
+        try:
+            for dep, condition in service.depends_on.items():
+                gate = ready[dep] if condition == "service_healthy" else started[dep]
+                if gate.exception() is not None:
+                    raise _Skipped(f"'{service.name}' was not started because '{dep}' failed")
+            container = self._create(service)
+            container.start()
+            started[service.name].set_result(True)
+            log.info("  %-12s started", service.name)
+            waited = readiness.for_service(service.healthcheck).wait_until_ready(container, service.name)
+            container.reload()
+            self.running[service.name] = Running(service, container, _published(container), waited)
+            log.info("  %-12s ready after %.1fs", service.name, waited)
+            ready[service.name].set_result(True)
+        except BaseException as exc:
+            for gate in (started[service.name], ready[service.name]):
+                if not gate.done():
+                    gate.set_exception(exc)
+            raise
+
+    def _create(self, service: Service) -> Container:
+        """Create the service's container on the run's network, ports on 127.0.0.1."""
+        labels = {**service.labels, **self.labels, LABEL_SERVICE: service.name}
+        ports = {p.key: ("127.0.0.1", p.host) for p in service.ports}
+        endpoint = self.client.api.create_endpoint_config(aliases=[service.name])
+        try:
+            return self.client.containers.create(
+                service.image,
+                command=list(service.command) if isinstance(service.command, tuple) else service.command,
+                name=f"{self.project.name}-{self.run_id}-{service.name}",
+                hostname=service.name,
+                environment=service.environment,
+                labels=labels,
+                ports=ports,
+                tmpfs={path: "" for path in service.tmpfs},
+                network=self.network_name,
+                networking_config={self.network_name: endpoint},
+                detach=True,
+            )
+        except APIError as exc:
+            raise StartupError(f"Cannot create the container of service '{service.name}' "
+                               f"(image {service.image}): {exc.explanation or exc}") from None
+
+    def url(self, service: str, port: int | None = None) -> str:
+        """The base URL of a service's published port (its first one by default)."""
+        running = self.running.get(service)
+        if running is None:
+            known = ", ".join(sorted(self.running)) or "none"
+            raise ServiceNotFound(f"There is no running service '{service}' in stack "
+                                  f"'{self.project.name}' (running: {known}).")
+        if not running.ports:
+            raise ServiceNotFound(f"Service '{service}' publishes no port: add `ports: [\"8000\"]` "
+                                  f"to it in {self.project.path}.")
+        container_port = port or next(iter(running.ports))
+        if container_port not in running.ports:
+            raise ServiceNotFound(f"Service '{service}' does not publish port {container_port} "
+                                  f"(it publishes {sorted(running.ports)}).")
+        scheme = SCHEMES.get(container_port, "http")
+        return f"{scheme}://{self.host}:{running.ports[container_port]}"
+
+    def urls(self) -> dict[str, str]:
+        """Service name -> base URL, for every service that publishes a port."""
+        return {name: self.url(name) for name, r in sorted(self.running.items()) if r.ports}
+
+    def logs(self, since: datetime | None = None) -> dict[str, str]:
+        """Each service's logs (since a moment, or all)."""
+        out = {}
+        for name, running in sorted(self.running.items()):
+            try:
+                raw = running.container.logs(since=since, timestamps=False) if since else running.container.logs()
+                out[name] = raw.decode("utf-8", "replace")
+            except (APIError, NotFound) as exc:
+                out[name] = f"(logs unavailable: {exc})"
+        return out
+
+    def write_urls(self, path: Path) -> None:
+        """Write service name -> base URL as JSON."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.urls(), indent=2) + "\n")
+
+    def down(self) -> int:
+        """Remove every container, network and volume of this run; return how many were removed."""
+        return remove_run(self.client, self.project.name, self.run_id)
+
+
+class _Skipped(StartupError):
+    """A service that was not started because a dependency failed."""
+
+
+def _published(container: Container) -> dict[int, int]:
+    """Container port -> host port for every published TCP port."""
+    out = {}
+    for key, bindings in (container.attrs["NetworkSettings"]["Ports"] or {}).items():
+        if bindings and key.endswith("/tcp"):
+            out[int(key.split("/")[0])] = int(bindings[0]["HostPort"])
+    return out
+
+
+def remove_run(client: docker.DockerClient, project: str, run_id: str) -> int:
+    """Remove the containers, networks and volumes labelled with this run."""
+    filters = {"label": [f"{LABEL_PROJECT}={project}", f"{LABEL_RUN}={run_id}"]}
+    removed = 0
+    for container in client.containers.list(all=True, filters=filters):
+        try:
+            container.remove(force=True, v=True)
+            removed += 1
+        except NotFound:
+            pass
+    for network in client.networks.list(filters=filters):
+        try:
+            network.remove()
+            removed += 1
+        except NotFound:
+            pass
+    for volume in client.volumes.list(filters=filters):
+        try:
+            volume.remove(force=True)
+            removed += 1
+        except NotFound:
+            pass
+    return removed
+
+
+def runs(client: docker.DockerClient, project: str) -> dict[str, str]:
+    """Run id -> owner tag of every run of this project that has resources on the engine."""
+    filters = {"label": f"{LABEL_PROJECT}={project}"}
+    found: dict[str, str] = {}
+    for item in [*client.containers.list(all=True, filters=filters),
+                 *client.networks.list(filters=filters), *client.volumes.list(filters=filters)]:
+        labels = item.attrs.get("Labels") or item.attrs.get("Config", {}).get("Labels") or {}
+        if LABEL_RUN in labels:
+            found[labels[LABEL_RUN]] = labels.get(LABEL_OWNER, "")
+    return found
+
+
+def reap(client: docker.DockerClient, project: str, include_kept: bool = False) -> list[str]:
+    """Remove runs whose owning process is gone (and kept stacks if asked); return their ids."""
+    reaped = []
+    for run_id, owner in runs(client, project).items():
+        if (include_kept and owner == KEEP) or not owner_alive(owner):
+            log.info("Removing leftovers of earlier run %s (owner %s is gone)", run_id, owner or "unknown")
+            remove_run(client, project, run_id)
+            reaped.append(run_id)
+    return reaped
+

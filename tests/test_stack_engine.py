@@ -1,0 +1,156 @@
+"""The stack against a real Docker engine: start order, readiness, errors, and nothing left behind."""
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from crucible import compose, engine, images, stack
+from crucible.errors import ComposeError, EngineUnavailable, StartupError
+from crucible.session import prepare, start
+from crucible.timings import Timings
+
+PROJECT = "crucible-test"
+
+
+@pytest.fixture(scope="module")
+def client():
+    try:
+        client = engine.connect(timeout=10)
+    except EngineUnavailable as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no Docker engine: {exc}")
+    images.ensure_base(client)
+    yield client
+    stack.reap(client, PROJECT, include_kept=True)
+
+
+def leftovers(client) -> list[str]:
+    """Every container, network and volume of the test project still on the engine."""
+    filters = {"label": f"{stack.LABEL_PROJECT}={PROJECT}"}
+    return ([c.name for c in client.containers.list(all=True, filters=filters)]
+            + [n.name for n in client.networks.list(filters=filters)]
+            + [v.name for v in client.volumes.list(filters=filters)])
+
+
+def write(tmp_path: Path, services: str) -> Path:
+    path = tmp_path / "compose.yaml"
+    path.write_text(f"name: {PROJECT}\nservices:\n{services}")
+    return path
+
+
+SLEEPER = """
+  {name}:
+    image: debian:bookworm-slim
+    command: ["sh", "-c", "{script}"]
+"""
+
+
+def test_services_start_in_order_on_loopback_and_leave_nothing(client, tmp_path):
+    path = write(tmp_path, """
+  db:
+    image: debian:bookworm-slim
+    command: ["sh", "-c", "echo booting; sleep 1; touch /tmp/ready; exec sleep 600"]
+    healthcheck: {test: ["CMD", "test", "-f", "/tmp/ready"], interval: 200ms, retries: 50}
+    tmpfs: [/scratch]
+  web:
+    image: debian:bookworm-slim
+    command: ["sleep", "600"]
+    ports: ["8000"]
+    labels: {team: checkout}
+    depends_on: {db: {condition: service_healthy}}
+""")
+    client_, project, _ = prepare(path, Timings())
+    running = start(client_, project, Timings())
+    try:
+        assert set(running.running) == {"db", "web"}
+        assert running.running["db"].ready_after >= 0.9
+        web = running.running["web"].container
+        assert web.labels[stack.LABEL_PROJECT] == PROJECT
+        assert web.labels[stack.LABEL_RUN] == running.run_id
+        assert web.labels["team"] == "checkout"
+        binding = web.attrs["NetworkSettings"]["Ports"]["8000/tcp"][0]
+        assert binding["HostIp"] == "127.0.0.1" and int(binding["HostPort"]) > 0
+        assert running.url("web") == f"http://127.0.0.1:{binding['HostPort']}"
+        db_started = running.running["db"].container.attrs["State"]["StartedAt"]
+        assert web.attrs["State"]["StartedAt"] > db_started
+        # services reach each other by their compose names on the run's network
+        code, _ = web.exec_run(["getent", "hosts", "db"])
+        assert code == 0
+    finally:
+        running.down()
+    assert leftovers(client) == []
+
+
+def test_a_service_that_never_becomes_ready_is_named_and_the_stack_removed(client, tmp_path):
+    path = write(tmp_path, """
+  slow:
+    image: debian:bookworm-slim
+    command: ["sh", "-c", "for i in $$(seq 1 30); do echo line $$i; done; exec sleep 600"]
+    healthcheck: {test: ["CMD", "test", "-f", "/tmp/never"], interval: 200ms, retries: 5, timeout: 1s}
+  after:
+    image: debian:bookworm-slim
+    command: ["sleep", "600"]
+    depends_on: {slow: {condition: service_healthy}}
+""")
+    client_, project, _ = prepare(path, Timings())
+    with pytest.raises(StartupError) as error:
+        start(client_, project, Timings())
+    message = str(error.value)
+    assert "Service 'slow' did not become ready within" in message
+    assert "test -f /tmp/never" in message
+    assert "line 30" in message and "line 11" in message and "line 10\n" not in message
+    assert leftovers(client) == []
+
+
+def test_a_service_that_exits_is_named_with_its_exit_code(client, tmp_path):
+    path = write(tmp_path, """
+  crasher:
+    image: debian:bookworm-slim
+    command: ["sh", "-c", "echo cannot open config file; exit 3"]
+    healthcheck: {test: ["CMD", "true"], interval: 200ms, retries: 50}
+""")
+    client_, project, _ = prepare(path, Timings())
+    with pytest.raises(StartupError, match=r"(?s)'crasher' exited with code 3.*cannot open config file"):
+        start(client_, project, Timings())
+    assert leftovers(client) == []
+
+
+def test_bad_compose_starts_nothing(client, tmp_path):
+    before = leftovers(client)
+    path = write(tmp_path, "  a:\n    image: debian:bookworm-slim\n    depends_on: [missing]\n")
+    with pytest.raises(ComposeError, match="depends on 'missing'"):
+        prepare(path, Timings())
+    assert leftovers(client) == before == []
+
+
+def test_no_engine_gives_a_message_saying_what_to_do(monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("DOCKER_HOST", f"tcp://127.0.0.1:{port}")
+    with pytest.raises(EngineUnavailable) as error:
+        engine.ensure(wait=2)
+    message = str(error.value)
+    assert f"No Docker engine answers at tcp://127.0.0.1:{port}" in message
+    assert "DOCKER_HOST" in message and "make setup" in message
+
+
+def test_runs_of_dead_owners_are_reaped_and_live_ones_kept(client, tmp_path):
+    path = write(tmp_path, SLEEPER.format(name="a", script="exec sleep 600"))
+    project = compose.load(path)
+    dead = stack.Stack(client, project)
+    dead.owner = f"{socket.gethostname()}:999999:1"
+    alive = stack.Stack(client, project)
+    dead.up()
+    alive.up()
+    try:
+        reaped = stack.reap(client, PROJECT)
+        assert reaped == [dead.run_id]
+        assert set(stack.runs(client, PROJECT)) == {alive.run_id}
+    finally:
+        alive.down()
+        dead.down()
+    assert leftovers(client) == []
