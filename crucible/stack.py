@@ -247,7 +247,8 @@ def reap(client: docker.DockerClient, project: str, include_kept: bool = False) 
     reaped = []
     for run_id, owner in runs(client, project).items():
         if (include_kept and owner == KEEP) or not owner_alive(owner):
-            log.info("Removing leftovers of earlier run %s (owner %s is gone)", run_id, owner or "unknown")
+            why = "left running by `up`" if owner == KEEP else f"its owner {owner or '(unknown)'} is gone"
+            log.info("Removing run %s (%s)", run_id, why)
             remove_run(client, project, run_id)
             reaped.append(run_id)
     return reaped

@@ -1,0 +1,129 @@
+"""A thin HTTP client whose every exchange is recorded and attached to the current Allure step."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import requests
+
+from crucible.errors import HttpError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 10.0
+SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
+SECRET_FIELDS = {"password", "token", "access_token", "secret", "card_number", "pan", "cvv", "cvc"}
+MASK = "***"
+
+
+@dataclass
+class Exchange:
+    """One request and its response, secrets masked, ready to show a person."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: Any
+    status: int
+    response_headers: dict[str, str]
+    response_body: Any
+    elapsed_ms: float
+
+    @property
+    def title(self) -> str:
+        """A short name, e.g. ``POST /orders -> 201``."""
+        path = "/" + self.url.split("/", 3)[-1] if self.url.count("/") >= 3 else self.url
+        return f"{self.method} {path} -> {self.status}"
+
+    def render(self) -> str:
+        """The exchange as readable text."""
+        def headers(h: dict[str, str]) -> str:
+            return "\n".join(f"{k}: {v}" for k, v in h.items())
+
+        def body(b: Any) -> str:
+            if b is None or b == "":
+                return "(no body)"
+            return json.dumps(b, indent=2, ensure_ascii=False) if not isinstance(b, str) else b
+
+        return (f"{self.method} {self.url}\n{headers(self.request_headers)}\n\n{body(self.request_body)}\n\n"
+                f"--- {self.status} ({self.elapsed_ms:.0f} ms)\n{headers(self.response_headers)}\n\n"
+                f"{body(self.response_body)}\n")
+
+
+def mask(value: Any) -> Any:
+    """Replace the values of secret-looking JSON fields with a mask, recursively."""
+    if isinstance(value, dict):
+        return {k: MASK if str(k).lower() in SECRET_FIELDS else mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    return value
+
+
+def mask_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Replace the values of secret headers with a mask."""
+    return {k: MASK if k.lower() in SECRET_HEADERS else v for k, v in headers.items()}
+
+
+def _body(response: requests.Response) -> Any:
+    """The response body as JSON if it is JSON, else text."""
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+class HttpClient:
+    """Verb methods over one ``_request``, bound to one service's base URL."""
+
+    def __init__(self, service: str, base_url: str, record: Callable[[Exchange], None] | None = None,
+                 headers: Callable[[], dict[str, str]] | None = None, timeout: float = DEFAULT_TIMEOUT):
+        self.service = service
+        self.base_url = base_url.rstrip("/")
+        self.record = record
+        self.headers = headers or dict
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        """Send a GET request."""
+        return self._request("GET", path, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs) -> requests.Response:
+        """Send a POST request with a JSON body."""
+        return self._request("POST", path, json=json, **kwargs)
+
+    def put(self, path: str, json: Any = None, **kwargs) -> requests.Response:
+        """Send a PUT request with a JSON body."""
+        return self._request("PUT", path, json=json, **kwargs)
+
+    def delete(self, path: str, **kwargs) -> requests.Response:
+        """Send a DELETE request."""
+        return self._request("DELETE", path, **kwargs)
+
+    def _request(self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None,
+                 params: dict[str, str] | None = None, timeout: float | None = None) -> requests.Response:
+        """Send one request with an explicit timeout, record the exchange, return the response."""
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        sent_headers = {**self.headers(), **(headers or {})}
+        try:
+            response = self.session.request(method, url, json=json, headers=sent_headers, params=params,
+                                            timeout=timeout or self.timeout)
+        except requests.Timeout:
+            raise HttpError(f"{method} {url} to service '{self.service}' got no answer within "
+                            f"{timeout or self.timeout:.0f}s") from None
+        except requests.ConnectionError as exc:
+            raise HttpError(f"{method} {url}: cannot connect to service '{self.service}': "
+                            f"{str(exc)[:200]}") from None
+        if self.record:
+            self.record(Exchange(
+                method=method, url=response.request.url,
+                request_headers=mask_headers(dict(response.request.headers)),
+                request_body=mask(json), status=response.status_code,
+                response_headers=mask_headers(dict(response.headers)),
+                response_body=mask(_body(response)),
+                elapsed_ms=response.elapsed.total_seconds() * 1000,
+            ))
+        return response

@@ -1,0 +1,277 @@
+"""Tests of crucible.report: metadata files, summary, and a real single-file report."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import shutil
+import stat
+import uuid
+from pathlib import Path
+
+import pytest
+
+from crucible import report
+from crucible.errors import CrucibleError
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / "reports" / "allurerc.mjs"
+
+
+def write_result(results_dir: Path, name: str, status: str | None, *,
+                 history_id: str | None = None, stop: int = 1_700_000_000_100) -> Path:
+    """Write one result file shaped like allure-behave's, with one step, and return its path."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    result_uuid = str(uuid.uuid4())
+    result = {
+        "name": name,
+        "steps": [
+            {"name": f"Given {name} runs", "status": status or "passed", "start": stop - 50, "stop": stop},
+        ],
+        "attachments": [],
+        "start": stop - 100,
+        "stop": stop,
+        "uuid": result_uuid,
+        "historyId": history_id or uuid.uuid4().hex,
+        "testCaseId": uuid.uuid4().hex,
+        "fullName": f"Checkout: {name}",
+        "labels": [
+            {"name": "severity", "value": "normal"},
+            {"name": "feature", "value": "Checkout"},
+            {"name": "framework", "value": "behave"},
+            {"name": "language", "value": "cpython3"},
+        ],
+        "titlePath": ["features", "Checkout"],
+    }
+    if status is not None:
+        result["status"] = status
+    if status in ("failed", "broken"):
+        result["statusDetails"] = {"message": f"{name} went wrong", "trace": "  File \"steps.py\", line 1\n"}
+    path = results_dir / f"{result_uuid}-result.json"
+    path.write_text(json.dumps(result), encoding="utf-8")
+    return path
+
+
+def fake_cli(repo_root: Path, script: str) -> None:
+    """Install a shell script as node_modules/.bin/allure under repo_root."""
+    cli = report.allure_cli(repo_root)
+    cli.parent.mkdir(parents=True)
+    cli.write_text("#!/bin/sh\n" + script + "\n", encoding="utf-8")
+    cli.chmod(cli.stat().st_mode | stat.S_IXUSR)
+
+
+def json_config(repo_root: Path) -> Path:
+    """A declarative Allure config under repo_root whose report goes to out/."""
+    config = repo_root / "allurerc.json"
+    config.write_text(json.dumps({"output": "out"}), encoding="utf-8")
+    return config
+
+
+def embedded_files(html: str) -> dict[str, str]:
+    """The report files that a single-file Awesome report embeds as base64, decoded, by path."""
+    pairs = re.findall(r'd\("([^"]+)","([A-Za-z0-9+/=]*)"\)', html)
+    return {name: base64.b64decode(data).decode("utf-8", "replace") for name, data in pairs}
+
+
+def test_report_error_is_a_crucible_error():
+    assert issubclass(report.ReportError, CrucibleError)
+
+
+def test_write_environment_plain_values(tmp_path):
+    report.write_environment(tmp_path, {"python": "3.11.7", "behave": "1.3.3"})
+
+    text = (tmp_path / "environment.properties").read_text(encoding="ascii")
+    assert text == "python=3.11.7\nbehave=1.3.3\n"
+
+
+def test_write_environment_escapes_keys_and_values(tmp_path):
+    report.write_environment(tmp_path, {
+        "Docker engine": "27.1 (rootless)",
+        "a=b:c#!": "x=y",
+        "lead": "  two spaces",
+        "multi": "line1\nline2\ttab",
+        "back\\slash": "C:\\path\\",
+        "unicode": "café 😀",
+    })
+
+    lines = (tmp_path / "environment.properties").read_text(encoding="ascii").splitlines()
+    assert lines == [
+        "Docker\\ engine=27.1 (rootless)",
+        "a\\=b\\:c\\#\\!=x=y",
+        "lead=\\  two spaces",
+        "multi=line1\\nline2\\ttab",
+        "back\\\\slash=C:\\\\path\\\\",
+        "unicode=caf\\u00e9 \\ud83d\\ude00",
+    ]
+
+
+def test_write_environment_creates_the_results_dir(tmp_path):
+    results = tmp_path / "reports" / "allure-results"
+
+    report.write_environment(results, {"k": "v"})
+
+    assert (results / "environment.properties").is_file()
+
+
+def test_write_executor(tmp_path):
+    info = {"name": "Crucible", "type": "local", "buildName": "run 7", "buildOrder": 7}
+
+    report.write_executor(tmp_path, info)
+
+    assert json.loads((tmp_path / "executor.json").read_text(encoding="utf-8")) == info
+
+
+def test_summarise_counts_each_status(tmp_path):
+    for name, status in [("a", "passed"), ("b", "passed"), ("c", "failed"), ("d", "broken"),
+                         ("e", "skipped"), ("f", "unknown"), ("g", None)]:
+        write_result(tmp_path, name, status)
+    (tmp_path / "0000-container.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "environment.properties").write_text("k=v\n", encoding="ascii")
+
+    summary = report.summarise(tmp_path)
+
+    assert summary == {"passed": 2, "failed": 1, "broken": 1, "skipped": 1, "unknown": 2, "total": 7}
+
+
+def test_summarise_keeps_the_latest_result_of_a_retried_scenario(tmp_path):
+    write_result(tmp_path, "flaky", "failed", history_id="h1", stop=1_000)
+    write_result(tmp_path, "flaky", "passed", history_id="h1", stop=2_000)
+    write_result(tmp_path, "other", "passed", history_id="h2")
+
+    summary = report.summarise(tmp_path)
+
+    assert summary == {"passed": 2, "failed": 0, "broken": 0, "skipped": 0, "unknown": 0, "total": 2}
+
+
+def test_summarise_counts_an_unreadable_result_as_unknown(tmp_path, caplog):
+    write_result(tmp_path, "ok", "passed")
+    (tmp_path / "broken-result.json").write_text('{"name": "cut sho', encoding="utf-8")
+    (tmp_path / "list-result.json").write_text("[]", encoding="utf-8")
+
+    with caplog.at_level(logging.WARNING, logger="crucible.report"):
+        summary = report.summarise(tmp_path)
+
+    assert summary["unknown"] == 2 and summary["total"] == 3
+    assert "broken-result.json" in caplog.text and "list-result.json" in caplog.text
+
+
+def test_summarise_of_an_empty_dir(tmp_path):
+    assert report.summarise(tmp_path) == {
+        "passed": 0, "failed": 0, "broken": 0, "skipped": 0, "unknown": 0, "total": 0,
+    }
+
+
+def test_one_line():
+    summary = {"passed": 11, "failed": 1, "broken": 0, "skipped": 0, "unknown": 0, "total": 12}
+
+    assert report.one_line(summary) == "12 scenarios: 11 passed, 1 failed, 0 broken, 0 skipped"
+
+
+def test_one_line_singular_and_unknown():
+    summary = {"passed": 0, "failed": 0, "broken": 0, "skipped": 0, "unknown": 1, "total": 1}
+
+    assert report.one_line(summary) == "1 scenario: 0 passed, 0 failed, 0 broken, 0 skipped, 1 unknown"
+
+
+def test_generate_without_the_cli_says_run_make_setup(tmp_path):
+    results = tmp_path / "results"
+    write_result(results, "a", "passed")
+
+    with pytest.raises(report.ReportError, match="run make setup"):
+        report.generate(results, json_config(tmp_path), tmp_path)
+
+
+def test_generate_reports_a_missing_results_dir(tmp_path):
+    fake_cli(tmp_path, "exit 0")
+
+    with pytest.raises(report.ReportError, match="not a directory"):
+        report.generate(tmp_path / "nowhere", json_config(tmp_path), tmp_path)
+
+
+def test_generate_failure_includes_the_stderr_tail(tmp_path):
+    results = tmp_path / "results"
+    write_result(results, "a", "passed")
+    fake_cli(tmp_path, 'for i in $(seq 1 40); do echo "noise $i" >&2; done\n'
+                       'echo "the real cause" >&2; exit 3')
+
+    with pytest.raises(report.ReportError) as caught:
+        report.generate(results, json_config(tmp_path), tmp_path)
+
+    message = str(caught.value)
+    assert "exit 3" in message and "the real cause" in message
+    assert "noise 40" in message and "noise 1\n" not in message
+
+
+def test_generate_times_out(tmp_path):
+    results = tmp_path / "results"
+    write_result(results, "a", "passed")
+    fake_cli(tmp_path, "exec sleep 30")
+
+    with pytest.raises(report.ReportError, match="did not finish within"):
+        report.generate(results, json_config(tmp_path), tmp_path, timeout=0.5)
+
+
+def test_generate_fails_when_no_index_is_written(tmp_path):
+    results = tmp_path / "results"
+    write_result(results, "a", "passed")
+    fake_cli(tmp_path, "exit 0")
+
+    with pytest.raises(report.ReportError, match="wrote no"):
+        report.generate(results, json_config(tmp_path), tmp_path)
+
+
+def test_report_dir_of_the_repo_config():
+    if shutil.which("node") is None:
+        pytest.skip("Node.js is not installed")
+
+    assert report.report_dir(CONFIG, REPO) == REPO / "reports" / "allure-report"
+
+
+@pytest.mark.skipif(not report.allure_cli(REPO).exists(),
+                    reason="node_modules/.bin/allure is missing: run make setup (npm ci)")
+def test_generate_writes_one_self_contained_html_file(tmp_path):
+    # The repo's config, in a copy of the repo's layout, so the report and history land in tmp_path.
+    (tmp_path / "reports").mkdir()
+    config = tmp_path / "reports" / "allurerc.mjs"
+    shutil.copy(CONFIG, config)
+    (tmp_path / "node_modules").symlink_to(REPO / "node_modules")
+    results = tmp_path / "reports" / "allure-results"
+    write_result(results, "pay with a card", "passed")
+    write_result(results, "pay with an expired card", "failed")
+    write_result(results, "stock service down", "broken")
+    report.write_environment(results, {"Docker engine": "27.1", "stack": "orders + inventory"})
+    report.write_executor(results, {"name": "Crucible", "type": "local", "buildName": "run 1"})
+
+    index = report.generate(results, config, tmp_path)
+
+    assert index == tmp_path / "reports" / "allure-report" / "index.html"
+    html = index.read_text(encoding="utf-8")
+    assert "<title> Crucible </title>" in html
+    # One file: no data/ directory, and every script, stylesheet and font is inlined (the only
+    # remote reference is Allure's optional, async analytics tag, which the page does not need).
+    assert not (index.parent / "data").exists()
+    refs = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]*)"', html)
+    assert refs and all(ref.startswith("data:") or "googletagmanager.com" in ref for ref in refs)
+    files = embedded_files(html)
+    tests = [json.loads(body) for path, body in files.items() if path.startswith("data/test-results/")]
+    assert {(t["name"], t["status"]) for t in tests} == {
+        ("pay with a card", "passed"),
+        ("pay with an expired card", "failed"),
+        ("stock service down", "broken"),
+    }
+    environment = json.loads(files["widgets/allure_environment.json"])
+    assert {item["name"]: item["values"] for item in environment} == {
+        "Docker engine": ["27.1"], "stack": ["orders + inventory"],
+    }
+    # Allure's own count agrees with summarise().
+    stats = json.loads((index.parent / "summary.json").read_text(encoding="utf-8"))["stats"]
+    assert {key: stats.get(key, 0) for key in ("total", *report.STATUSES)} == {
+        "total": 3, "passed": 1, "failed": 1, "broken": 1, "skipped": 0, "unknown": 0,
+    }
+    assert report.summarise(results) == {
+        "passed": 1, "failed": 1, "broken": 1, "skipped": 0, "unknown": 0, "total": 3,
+    }
+    # One history line per generated report.
+    assert len((tmp_path / "reports" / "history" / "history.jsonl").read_text().splitlines()) == 1
