@@ -18,9 +18,13 @@ STACK_JSON = session.ROOT / "reports" / "stack.json"
 
 def cmd_setup(args) -> int:
     """Make sure an engine answers and the base image exists."""
-    client = engine.ensure()
-    images.ensure_base(client)
-    log.info("Engine %s ready; base image %s present", client.version().get("Version"), images.BASE_IMAGE)
+    timings = Timings()
+    with timings.phase("engine"):
+        client = engine.ensure()
+    with timings.phase("base image"):
+        images.ensure_base(client)
+    log.info("Engine %s ready; base image %s present. Set-up %s", client.version().get("Version"),
+             images.BASE_IMAGE, timings.summary().removeprefix("Timings: "))
     return 0
 
 
