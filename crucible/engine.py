@@ -7,11 +7,14 @@ import os
 import shutil
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
 import docker
-from docker.errors import DockerException
+from docker.errors import APIError, DockerException
+from requests import ConnectionError as RequestsConnectionError
+from requests import RequestException
 
 from crucible.errors import EngineUnavailable
 
@@ -81,6 +84,23 @@ def ensure(wait: float = 60.0) -> docker.DockerClient:
                     f"  last lines of {DOCKERD_LOG}:\n{tail}\n  what to do: {HOW_TO}"
                 ) from None
             time.sleep(0.5)
+
+
+@contextmanager
+def guard(what: str):
+    """Turn a lost engine connection during ``what`` into one EngineUnavailable paragraph."""
+    try:
+        yield
+    except (DockerException, RequestException) as exc:
+        if isinstance(exc, APIError) and exc.response is not None and exc.response.status_code < 500:
+            raise
+        where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        reason = f"cannot connect to {where}" if isinstance(exc, RequestsConnectionError) else str(exc)[:200]
+        raise EngineUnavailable(
+            f"The Docker engine stopped answering while {what} ({reason}). This is an environment "
+            f"problem, not a product defect: check that dockerd is running (`docker info`), then run again; "
+            f"the next run removes whatever this one left behind."
+        ) from None
 
 
 def host(client: docker.DockerClient) -> str:

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import docker
@@ -96,8 +97,11 @@ def build(client: docker.DockerClient, service: Service) -> str:
     """Build one service's image, streaming its progress; raise BuildError naming the failing step."""
     spec = service.build
     log.info("Building %s -> %s", service.name, service.image)
+    started = time.monotonic()
     steps: list[str] = []
     output: list[str] = []
+    pending: str | None = None
+    cached = 0
     image_id = None
     try:
         stream = client.api.build(
@@ -108,17 +112,24 @@ def build(client: docker.DockerClient, service: Service) -> str:
             if "error" in chunk:
                 raise BuildError(_build_failure(service, steps, output, chunk["error"]))
             line = chunk.get("stream", "").rstrip()
-            if line:
-                output.append(line)
-                if line.startswith("Step "):
-                    steps.append(line)
-                    log.info("  [%s] %s", service.name, line)
-                elif not line.startswith((" ---> ", "Removing intermediate")):
-                    log.debug("  [%s] %s", service.name, line)
             if "aux" in chunk and "ID" in chunk["aux"]:
                 image_id = chunk["aux"]["ID"]
+            if not line:
+                continue
+            output.append(line)
+            if line.startswith("Step "):
+                steps.append(line)
+                pending = line
+            elif line.strip() == "---> Using cache":
+                cached += 1
+                pending = None
+            elif pending and not line.startswith((" ---> ", "Removing intermediate")):
+                log.info("  [%s] %s", service.name, pending)
+                pending = None
     except APIError as exc:
         raise BuildError(_build_failure(service, steps, output, str(exc.explanation or exc))) from None
+    log.info("  [%s] built in %.1fs (%d of %d steps cached)", service.name, time.monotonic() - started,
+             cached, len(steps))
     return image_id or client.images.get(service.image).id
 
 

@@ -8,6 +8,7 @@ handshake, an HTTP health endpoint -- run inside the container, polled tightly.
 from __future__ import annotations
 
 import time
+from threading import Event
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -41,6 +42,16 @@ def _exited(container: Container, service: str, check: str, waited: float) -> St
     )
 
 
+class Cancelled(StartupError):
+    """Start-up was stopped (another service failed, or the run was interrupted)."""
+
+
+def _check_cancel(cancel: Event | None, service: str) -> None:
+    """Give up waiting for a service when start-up was stopped."""
+    if cancel is not None and cancel.is_set():
+        raise Cancelled(f"stopped waiting for '{service}': start-up was stopped")
+
+
 class RunningWait:
     """Ready once the container is running (Compose's ``service_started``)."""
 
@@ -51,10 +62,11 @@ class RunningWait:
         """What this strategy checks."""
         return "container running"
 
-    def wait_until_ready(self, container: Container, service: str) -> float:
+    def wait_until_ready(self, container: Container, service: str, cancel: Event | None = None) -> float:
         """Wait until the container runs; return the seconds waited."""
         start = time.monotonic()
         while True:
+            _check_cancel(cancel, service)
             container.reload()
             waited = time.monotonic() - start
             status = container.status
@@ -79,13 +91,14 @@ class HealthcheckWait:
         """What this strategy checks."""
         return "healthcheck " + " ".join(self.check.command())
 
-    def wait_until_ready(self, container: Container, service: str) -> float:
+    def wait_until_ready(self, container: Container, service: str, cancel: Event | None = None) -> float:
         """Poll the healthcheck until it passes; raise StartupError with its last output on timeout."""
         start = time.monotonic()
         last = "(the check never ran)"
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ready-{service}")
         try:
             while True:
+                _check_cancel(cancel, service)
                 waited = time.monotonic() - start
                 container.reload()
                 if container.status in ("exited", "dead"):

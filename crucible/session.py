@@ -8,7 +8,7 @@ from pathlib import Path
 
 import docker
 
-from crucible import compose, engine, images, stack
+from crucible import compose, engine, images, signals, stack
 from crucible.compose import Project
 from crucible.stack import Stack
 from crucible.timings import Timings
@@ -37,6 +37,20 @@ def prepare(path: Path, timings: Timings) -> tuple[docker.DockerClient, Project,
     return client, project, image_ids
 
 
+def connect(path: Path, timings: Timings) -> tuple[docker.DockerClient, Project, dict[str, str]]:
+    """Check the compose file and reach the engine, building nothing (for attaching to a stack)."""
+    project = compose.load(path)
+    with timings.phase("engine check"):
+        client = engine.connect()
+    image_ids = {}
+    for name, service in project.services.items():
+        try:
+            image_ids[name] = client.images.get(service.image).id
+        except docker.errors.ImageNotFound:
+            image_ids[name] = "(not on the engine)"
+    return client, project, image_ids
+
+
 def start(client: docker.DockerClient, project: Project, timings: Timings, keep: bool = False) -> Stack:
     """Bring the stack up; on any failure remove what was started and re-raise."""
     running = Stack(client, project, keep=keep)
@@ -44,7 +58,14 @@ def start(client: docker.DockerClient, project: Project, timings: Timings, keep:
         with timings.phase("stack start"):
             running.up()
     except BaseException:
-        removed = running.down()
-        log.info("Start-up failed: removed %d resources of run %s", removed, running.run_id)
+        with signals.held():
+            running.abort()
+            removed = running.down()
+        log.info("Start-up failed or was interrupted: removed %d resources of run %s", removed, running.run_id)
         raise
     return running
+
+
+def attach(client: docker.DockerClient, project: Project, run_id: str | None) -> Stack:
+    """Use a stack that is already running (left by `make up`) instead of starting one."""
+    return Stack.attach(client, project, run_id)

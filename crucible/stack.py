@@ -6,14 +6,17 @@ import json
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import docker
-from docker.errors import APIError, NotFound
+from docker.errors import APIError, DockerException, NotFound
+from requests import RequestException
 from docker.models.containers import Container
 
 from crucible import engine, readiness
@@ -84,11 +87,35 @@ class Stack:
         self.host = engine.host(client)
         self.network_name = f"{project.name}-{self.run_id}"
         self.running: dict[str, Running] = {}
+        self.cancel = threading.Event()
+        self._tasks: list[Future] = []
+        self._interrupted = False
 
     @property
     def labels(self) -> dict[str, str]:
         """Labels every resource of this run carries."""
         return {LABEL_PROJECT: self.project.name, LABEL_RUN: self.run_id, LABEL_OWNER: self.owner}
+
+    @classmethod
+    def attach(cls, client: docker.DockerClient, project: Project, run_id: str | None = None) -> "Stack":
+        """A Stack for a run already on the engine (the newest kept one unless ``run_id`` is given)."""
+        kept = [rid for rid, owner in runs(client, project.name).items() if run_id in (rid, None) and
+                (owner == KEEP or run_id)]
+        if not kept:
+            what = f"run {run_id}" if run_id else "a stack left running by `make up`"
+            raise StartupError(f"Cannot attach to {what} of project '{project.name}': none is on the engine. "
+                                  f"Start one with `make up`.")
+        found = cls(client, project, run_id=kept[0], keep=True)
+        filters = {"label": [f"{LABEL_PROJECT}={project.name}", f"{LABEL_RUN}={found.run_id}"]}
+        for container in client.containers.list(filters=filters):
+            name = container.labels.get(LABEL_SERVICE)
+            if name in project.services:
+                found.running[name] = Running(project.services[name], container, _published(container))
+        missing = sorted(set(project.services) - set(found.running))
+        if missing:
+            raise StartupError(f"Run {found.run_id} of '{project.name}' has no running container for: "
+                                  f"{', '.join(missing)}. Run `make down` then `make up`.")
+        return found
 
     def up(self) -> None:
         """Create the network and start every service, each as soon as its dependencies allow."""
@@ -98,12 +125,22 @@ class Stack:
         services = self.project.services
         started: dict[str, Future] = {name: Future() for name in services}
         ready: dict[str, Future] = {name: Future() for name in services}
-        with ThreadPoolExecutor(max_workers=len(services), thread_name_prefix="start") as pool:
-            tasks = [pool.submit(self._start_one, services[name], started, ready) for name in services]
-            errors = [t.exception() for t in tasks if t.exception()]
-        primary = [e for e in errors if not isinstance(e, _Skipped)]
+        pool = ThreadPoolExecutor(max_workers=len(services), thread_name_prefix="start")
+        self._tasks = [pool.submit(self._start_one, services[name], started, ready) for name in services]
+        pool.shutdown(wait=False)
+        for task in as_completed(self._tasks):
+            if task.exception() is not None:
+                self.cancel.set()  # the first failure stops the services still starting
+        errors = [t.exception() for t in self._tasks if t.exception()]
+        primary = [e for e in errors if not isinstance(e, (_Skipped, readiness.Cancelled))]
         if primary or errors:
             raise primary[0] if primary else errors[0]
+
+    def abort(self, timeout: float = 30.0) -> None:
+        """Stop a start-up in progress: starting threads give up, none creates anything more."""
+        self.cancel.set()
+        self._interrupted = True
+        wait(self._tasks, timeout=timeout)
 
     def _start_one(self, service: Service, started: dict[str, Future], ready: dict[str, Future]) -> None:
         """Wait for the service's dependencies, start it, wait until it is ready."""
@@ -112,11 +149,14 @@ class Stack:
                 gate = ready[dep] if condition == "service_healthy" else started[dep]
                 if gate.exception() is not None:
                     raise _Skipped(f"'{service.name}' was not started because '{dep}' failed")
+            if self.cancel.is_set():
+                raise _Skipped(f"'{service.name}' was not started: start-up was stopped")
             container = self._create(service)
-            container.start()
+            self._start(service, container)
             started[service.name].set_result(True)
             log.info("  %-12s started", service.name)
-            waited = readiness.for_service(service.healthcheck).wait_until_ready(container, service.name)
+            strategy = readiness.for_service(service.healthcheck)
+            waited = strategy.wait_until_ready(container, service.name, cancel=self.cancel)
             container.reload()
             self.running[service.name] = Running(service, container, _published(container), waited)
             log.info("  %-12s ready after %.1fs", service.name, waited)
@@ -150,6 +190,20 @@ class Stack:
             raise StartupError(f"Cannot create the container of service '{service.name}' "
                                f"(image {service.image}): {exc.explanation or exc}") from None
 
+    def _start(self, service: Service, container: Container) -> None:
+        """Start a created container, explaining the usual reasons it cannot start."""
+        try:
+            container.start()
+        except APIError as exc:
+            detail = str(exc.explanation or exc)
+            hint = ""
+            if "already allocated" in detail or "address already in use" in detail:
+                fixed = [f"{p.host}:{p.container}" for p in service.ports if p.host]
+                hint = (f"\n  hint: a host port of '{service.name}' ({', '.join(fixed)}) is already taken by "
+                        f"another process; free it, or publish just the container port (e.g. \"8000\") "
+                        f"so a random free host port is used.")
+            raise StartupError(f"Cannot start service '{service.name}': {detail}{hint}") from None
+
     def url(self, service: str, port: int | None = None) -> str:
         """The base URL of a service's published port (its first one by default)."""
         running = self.running.get(service)
@@ -167,6 +221,16 @@ class Stack:
         scheme = SCHEMES.get(container_port, "http")
         return f"{scheme}://{self.host}:{running.ports[container_port]}"
 
+    def state(self, service: str) -> str:
+        """The engine's state of a service's container (running, exited, paused ...)."""
+        running = self.running.get(service)
+        if running is None:
+            raise ServiceNotFound(f"There is no service '{service}' in stack '{self.project.name}' "
+                                  f"(services: {', '.join(sorted(self.running)) or 'none'}).")
+        with engine.guard(f"reading the state of service '{service}'"):
+            running.container.reload()
+        return running.container.status
+
     def urls(self) -> dict[str, str]:
         """Service name -> base URL, for every service that publishes a port."""
         return {name: self.url(name) for name, r in sorted(self.running.items()) if r.ports}
@@ -178,8 +242,8 @@ class Stack:
             try:
                 raw = running.container.logs(since=since, timestamps=False) if since else running.container.logs()
                 out[name] = raw.decode("utf-8", "replace")
-            except (APIError, NotFound) as exc:
-                out[name] = f"(logs unavailable: {exc})"
+            except (DockerException, RequestException) as exc:
+                out[name] = f"(logs unavailable: {str(exc)[:200]})"
         return out
 
     def write_urls(self, path: Path) -> None:
@@ -189,7 +253,15 @@ class Stack:
 
     def down(self) -> int:
         """Remove every container, network and volume of this run; return how many were removed."""
-        return remove_run(self.client, self.project.name, self.run_id)
+        log.info("Removing the stack of run %s ...", self.run_id)
+        with engine.guard(f"removing the stack of run {self.run_id} (what is left carries the label "
+                          f"{LABEL_RUN}={self.run_id})"):
+            removed = remove_run(self.client, self.project.name, self.run_id)
+            if self._interrupted:
+                # A create the interrupt cut short may still land on the engine: sweep once more.
+                time.sleep(0.5)
+                removed += remove_run(self.client, self.project.name, self.run_id)
+            return removed
 
 
 class _Skipped(StartupError):
