@@ -1,4 +1,4 @@
-"""Command line: ``python -m crucible setup|check|up|down|report``."""
+"""Command line: ``python -m crucible setup|check|up|down|report|gate``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from crucible import compose, console, engine, images, report, session, stack
+from crucible import compose, console, engine, flaky, gate, images, report, session, stack
 from crucible.errors import CrucibleError
 from crucible.timings import Timings
 
@@ -64,13 +64,30 @@ def cmd_down(args) -> int:
 def cmd_report(args) -> int:
     """Generate the single-file Allure report and print where it is and a one-line summary."""
     results = Path(args.results)
-    report.generate(results, Path(args.config), session.ROOT)
+    history = report.history_file(args.history, session.ROOT)
+    if results.is_dir():
+        report.complete_results(results, session.ROOT, history)
+    report.generate(results, Path(args.config), session.ROOT, history=history)
+    log.info("History: %d run(s) in %s", report.history_runs(history), history)
     summary = report.summarise(results)
     log.info(report.one_line(summary))
     # The closing line CI tools read: broken scenarios count as failed.
     sys.stdout.write(f"scenarios: {summary['passed']} passed, {summary['failed'] + summary['broken']} failed, "
                      f"{summary['skipped']} skipped\n")
     return 0
+
+
+def cmd_flaky(args) -> int:
+    """Run the suite (or part of it) N times against one stack; list scenarios whose outcome changed."""
+    extra = args.behave_args[1:] if args.behave_args[:1] == ["--"] else args.behave_args
+    return flaky.rerun(args.runs, extra, args.compose)
+
+
+def cmd_gate(args) -> int:
+    """Check the results against the quality gate's rules; exit 1 when a rule is broken."""
+    verdict, text = gate.check(Path(args.results), Path(args.config))
+    (log.info if verdict.passed_gate else log.error)("%s", text)
+    return 0 if verdict.passed_gate else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,10 +99,20 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help=cmd_check.__doc__).set_defaults(func=cmd_check)
     sub.add_parser("up", help=cmd_up.__doc__).set_defaults(func=cmd_up)
     sub.add_parser("down", help=cmd_down.__doc__).set_defaults(func=cmd_down)
+    fl = sub.add_parser("flaky", help=cmd_flaky.__doc__)
+    fl.add_argument("--runs", type=int, default=5, help="how many runs to compare (default 5)")
+    fl.add_argument("behave_args", nargs=argparse.REMAINDER, help="behave options after --, e.g. -- --tags=@checkout")
+    fl.set_defaults(func=cmd_flaky)
     rep = sub.add_parser("report", help=cmd_report.__doc__)
     rep.add_argument("--results", default="reports/allure-results")
     rep.add_argument("--config", default="reports/allurerc.mjs")
+    rep.add_argument("--history", help="history file that feeds the trend (default: $CRUCIBLE_HISTORY or "
+                                       "reports/history/history.jsonl)")
     rep.set_defaults(func=cmd_report)
+    gat = sub.add_parser("gate", help=cmd_gate.__doc__)
+    gat.add_argument("--results", default="reports/allure-results")
+    gat.add_argument("--config", default="reports/quality-gate.json")
+    gat.set_defaults(func=cmd_gate)
     args = parser.parse_args(argv)
     console.setup()
     try:

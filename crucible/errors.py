@@ -35,3 +35,17 @@ class ServiceNotFound(CrucibleError):
 
 class HttpError(CrucibleError):
     """An HTTP call could not be made at all (connection refused, timeout)."""
+
+
+class TestDataError(CrucibleError):
+    """A feature's test data is unusable: an unset variable, invalid JSON in a docstring, a bad table."""
+
+    __test__ = False  # a harness exception, not a pytest test class
+
+
+class BrokerError(CrucibleError):
+    """The message broker cannot be reached or refused an operation."""
+
+
+class DatabaseError(CrucibleError):
+    """A service's database cannot be reached, or a query could not run."""

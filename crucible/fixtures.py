@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import signal
+import os
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,34 +12,42 @@ import allure
 from behave import fixture
 from behave.model_core import Status
 
-from crucible import console, engine, report, session
+from crucible import console, engine, flaky, report, session, signals
+from crucible.errors import CrucibleError, EngineUnavailable
 from crucible.http import Exchange, HttpClient
+from crucible.rest import RestSession
 from crucible.shop import Names, Shop
 from crucible.timings import Timings
+from crucible.variables import Variables
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RESULTS = "reports/allure-results"
 
 
-def _terminate(signum, frame):
-    """Turn SIGTERM into KeyboardInterrupt so behave's cleanups remove the stack."""
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 @fixture
 def crucible_stack(context):
-    """Bring the stack up before the first feature and remove it after the last."""
+    """Bring the stack up before the first feature and remove it after the last.
+
+    With ``-D attach=RUN_ID`` (or ``attach=kept``, or $CRUCIBLE_ATTACH) the run uses a stack that
+    ``make up`` left running and leaves it running.
+    """
     console.setup()
-    signal.signal(signal.SIGTERM, _terminate)
+    signals.install()
+    context.on_cleanup_error = _cleanup_error
     timings = Timings()
     userdata = context.config.userdata
     path = session.compose_path(userdata.get("compose"))
-    client, project, image_ids = session.prepare(path, timings)
-    stack = session.start(client, project, timings)
+    attach = userdata.get("attach") or os.environ.get("CRUCIBLE_ATTACH")
+    if attach:
+        client, project, image_ids = session.connect(path, timings)
+        stack = session.attach(client, project, None if attach == "kept" else attach)
+        log.info("Attached to run %s of '%s' (it stays up)", stack.run_id, project.name)
+    else:
+        client, project, image_ids = session.prepare(path, timings)
+        stack = session.start(client, project, timings)
     try:
-        urls = stack.urls()
-        for name, url in urls.items():
+        for name, url in stack.urls().items():
             log.info("  %-12s %s", name, url)
         results = Path(userdata.get("allure_results", DEFAULT_RESULTS))
         report.write_environment(results, _environment(client, stack, image_ids))
@@ -47,10 +55,26 @@ def crucible_stack(context):
         with timings.phase("scenarios"):
             yield stack
     finally:
-        with timings.phase("teardown"):
-            removed = stack.down()
-        log.info("Removed %d containers/networks/volumes of run %s", removed, stack.run_id)
+        if not attach:
+            with timings.phase("teardown"), signals.held():
+                removed = stack.down()
+            log.info("Removed %d containers/networks/volumes of run %s", removed, stack.run_id)
         log.info(timings.summary())
+
+
+def _cleanup_error(context, cleanup, exc: Exception) -> None:
+    """Report a harness error during clean-up as one paragraph; anything else as behave does."""
+    if isinstance(exc, CrucibleError):
+        log.error("%s: %s", type(exc).__name__, exc)
+    else:
+        context.print_cleanup_error(context, cleanup, exc)
+
+
+def step_finished(context, step) -> None:
+    """After each step: attach a failed step's evidence; stop the run if the engine is gone."""
+    attach_failed_step(context, step)
+    if isinstance(step.exception, EngineUnavailable):
+        context.abort(reason="the Docker engine stopped answering (see the message above)")
 
 
 def _environment(client, stack, image_ids: dict[str, str]) -> dict[str, str]:
@@ -64,8 +88,17 @@ def _environment(client, stack, image_ids: dict[str, str]) -> dict[str, str]:
         "engine.host": engine.host(client),
     }
     for name, image_id in sorted(image_ids.items()):
-        props[f"service.{name}.image"] = f"{stack.project.services[name].image} {image_id[7:19]}"
+        props[f"service.{name}.image"] = f"{stack.project.services[name].image} {image_id.removeprefix('sha256:')[:12]}"
     return props
+
+
+@fixture
+def feature_scope(context, feature):
+    """Opt-in retry (``-D retry=1`` or $CRUCIBLE_RETRY): a failed scenario runs again, late passes are flaky."""
+    retries = int(context.config.userdata.get("retry") or os.environ.get("CRUCIBLE_RETRY") or 0)
+    if retries > 0:
+        flaky.enable_retry(feature, attempts=retries + 1)
+    yield
 
 
 @fixture
@@ -94,20 +127,35 @@ def scenario_scope(context, scenario):
     context.http = http
     context.names = Names(uid)
     context.shop = Shop(http, context.names)
+    context.variables = Variables(uid)
+    context.rest = RestSession(http)
     yield
     if scenario.status in (Status.failed, Status.error, Status.hook_error):
         attach_service_logs(context)
 
 
 def attach_service_logs(context) -> None:
-    """Attach every service's logs since the scenario began, correlated lines first."""
-    logs = context.stack.logs(since=context.started_at)
-    marker = context.correlation_id
-    correlated = [f"[{name}] {line}" for name, text in logs.items()
-                  for line in text.splitlines() if marker in line]
-    if correlated:
-        allure.attach("\n".join(correlated), name=f"Log lines with correlation id {marker}",
-                      attachment_type=allure.attachment_type.TEXT)
-    for name, text in logs.items():
+    """Attach every service's logs since the scenario began (the failed step has the correlated lines)."""
+    for name, text in context.stack.logs(since=context.started_at).items():
         allure.attach(text or "(no output since the scenario began)", name=f"{name} logs",
                       attachment_type=allure.attachment_type.TEXT)
+
+
+def attach_failed_step(context, step) -> None:
+    """On a failed or broken step, attach its evidence to it: the last exchange and the correlated log lines."""
+    seen, context.exchange_mark = getattr(context, "exchange_mark", 0), len(getattr(context, "exchanges", []))
+    if not step.status.has_failed() or not hasattr(context, "correlation_id"):
+        return
+    try:
+        if context.exchanges and seen == len(context.exchanges):
+            last = context.exchanges[-1]
+            allure.attach(last.render(), name=f"{last.title} (the exchange this step checked)",
+                          attachment_type=allure.attachment_type.TEXT)
+        marker = context.correlation_id
+        lines = [f"[{name}] {line}" for name, text in context.stack.logs(since=context.started_at).items()
+                 for line in text.splitlines() if marker in line]
+        allure.attach("\n".join(lines) or f"(no service logged a line with {marker})",
+                      name=f"Service log lines with correlation id {marker}",
+                      attachment_type=allure.attachment_type.TEXT)
+    except Exception:  # evidence is best effort: it must never turn a failure into a hook error
+        log.warning("could not attach evidence to the failed step %r", step.name, exc_info=True)

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 BASE_IMAGE = "debian:bookworm-slim"
 MIRROR = "http://deb.debian.org/debian"
+BUILD_TIMEOUT_S = 1800  # the longest a build may stay silent before it counts as hung
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", re.I | re.M)
 
 
@@ -107,6 +108,7 @@ def build(client: docker.DockerClient, service: Service) -> str:
         stream = client.api.build(
             path=str(spec.context), dockerfile=spec.dockerfile, tag=service.image,
             buildargs=spec.args or None, rm=True, forcerm=True, decode=True, pull=False,
+            timeout=BUILD_TIMEOUT_S,
         )
         for chunk in stream:
             if "error" in chunk:

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from crucible.errors import CrucibleError
@@ -18,6 +19,10 @@ STATUSES = ("passed", "failed", "broken", "skipped", "unknown")
 GENERATE_TIMEOUT_S = 180.0
 CONFIG_TIMEOUT_S = 30.0
 TAIL_LINES = 20
+GIT_TIMEOUT_S = 10.0
+DEFAULT_HISTORY = Path("reports") / "history" / "history.jsonl"
+HISTORY_ENV = "CRUCIBLE_HISTORY"
+REPORT_URL_ENV = "CRUCIBLE_REPORT_URL"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Node prints the default export's "output" of the Allure config it is given (argv[1], a file URL).
@@ -76,6 +81,36 @@ def write_environment(results_dir: Path, properties: dict[str, str]) -> None:
     log.debug("wrote %s (%d entries)", path, len(lines))
 
 
+_PROPERTY_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "f": "\f"}
+_PROPERTY_SEPARATOR = re.compile(r"(?<!\\)((?:\\\\)*)[=:]")
+_PROPERTY_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+
+
+def _unescape_property(text: str) -> str:
+    """Undo _escape_property: backslash escapes and \\uXXXX units (surrogate pairs joined)."""
+    def one(match: re.Match) -> str:
+        code = match.group(1)
+        if code.startswith("u") and len(code) == 5:
+            return chr(int(code[1:], 16))
+        return _PROPERTY_ESCAPES.get(code, code)
+    return _PROPERTY_ESCAPE.sub(one, text).encode("utf-16", "surrogatepass").decode("utf-16")
+
+
+def read_environment(results_dir: Path) -> dict[str, str]:
+    """The properties of environment.properties in the results directory (empty when there is none)."""
+    path = results_dir / "environment.properties"
+    if not path.is_file():
+        return {}
+    props = {}
+    for line in path.read_text(encoding="latin-1").splitlines():
+        if not line.strip() or line.lstrip().startswith(("#", "!")):
+            continue
+        found = _PROPERTY_SEPARATOR.search(line)
+        key, value = (line[:found.end() - 1], line[found.end():]) if found else (line, "")
+        props[_unescape_property(key.strip())] = _unescape_property(value.lstrip())
+    return props
+
+
 def write_executor(results_dir: Path, info: dict) -> None:
     """Write executor.json (Allure reads name, type, url, buildName, buildOrder, buildUrl, reportUrl)."""
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -113,9 +148,26 @@ def report_dir(config: Path, repo_root: Path) -> Path:
     return (repo_root / (output or "allure-report")).resolve()
 
 
+def history_file(explicit: str | Path | None = None, repo_root: Path | None = None) -> Path:
+    """Where the report keeps its history: an explicit path, $CRUCIBLE_HISTORY, or reports/history/history.jsonl."""
+    path = Path(explicit or os.environ.get(HISTORY_ENV) or DEFAULT_HISTORY)
+    return path if path.is_absolute() or repo_root is None else repo_root / path
+
+
+def history_runs(history: Path) -> int:
+    """How many earlier reports the history file holds (one JSON line each)."""
+    try:
+        return sum(1 for line in history.read_text(encoding="utf-8").splitlines() if line.strip())
+    except FileNotFoundError:
+        return 0
+
+
 def generate(results_dir: Path, config: Path, repo_root: Path, *,
-             timeout: float = GENERATE_TIMEOUT_S) -> Path:
-    """Render the results as the single-file report with the pinned CLI; return the path of its index.html."""
+             timeout: float = GENERATE_TIMEOUT_S, history: Path | None = None) -> Path:
+    """Render the results as the single-file report with the pinned CLI; return the path of its index.html.
+
+    With ``history``, the report reads and extends that history file (the config's CRUCIBLE_HISTORY).
+    """
     cli = allure_cli(repo_root)
     if not cli.exists():
         raise ReportError(f"the Allure CLI is not installed ({cli} is missing): run make setup")
@@ -126,11 +178,16 @@ def generate(results_dir: Path, config: Path, repo_root: Path, *,
     index = report_dir(config, repo_root) / "index.html"
     index.unlink(missing_ok=True)
     command = [str(cli), "generate", "--config", str(config.resolve()), str(results_dir.resolve())]
+    env = _node_env()
+    if history is not None:
+        history = (repo_root / history).resolve()
+        history.parent.mkdir(parents=True, exist_ok=True)
+        env[HISTORY_ENV] = str(history)
     log.info("generating the Allure report from %s", results_dir)
     start = time.monotonic()
     try:
         proc = subprocess.run(
-            command, cwd=repo_root, capture_output=True, text=True, timeout=timeout, env=_node_env()
+            command, cwd=repo_root, capture_output=True, text=True, timeout=timeout, env=env
         )
     except subprocess.TimeoutExpired as exc:
         raise ReportError(f"allure generate did not finish within {timeout:g}s: {' '.join(command)}") from exc
@@ -155,10 +212,13 @@ def _status(result: dict) -> str:
     return status if status in STATUSES else "unknown"
 
 
-def summarise(results_dir: Path) -> dict:
-    """Count results by Allure status and in total, the latest of each historyId as the report does."""
-    latest: dict[str, tuple[int, str]] = {}
-    counts = dict.fromkeys(STATUSES, 0)
+def load_results(results_dir: Path) -> list[dict]:
+    """The results in the directory, the latest of each historyId as the report shows them.
+
+    An unreadable result file comes back as ``{"name": <file name>, "status": "unknown"}``.
+    """
+    latest: dict[str, tuple[int, dict]] = {}
+    loose: list[dict] = []
     for path in sorted(results_dir.glob("*-result.json")):
         try:
             result = json.loads(path.read_text(encoding="utf-8"))
@@ -166,18 +226,101 @@ def summarise(results_dir: Path) -> dict:
                 raise ValueError("not a JSON object")
         except (OSError, ValueError) as exc:
             log.warning("unreadable Allure result %s counted as unknown: %s", path.name, exc)
-            counts["unknown"] += 1
+            loose.append({"name": path.name, "status": "unknown"})
             continue
         history_id = result.get("historyId")
         if not history_id:
-            counts[_status(result)] += 1
+            loose.append(result)
             continue
         stop = result.get("stop") or result.get("start") or 0
         if history_id not in latest or stop >= latest[history_id][0]:
-            latest[history_id] = (stop, _status(result))
-    for _, status in latest.values():
-        counts[status] += 1
+            latest[history_id] = (stop, result)
+    return loose + [result for _, result in latest.values()]
+
+
+def summarise(results_dir: Path) -> dict:
+    """Count results by Allure status and in total, the latest of each historyId as the report does."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for result in load_results(results_dir):
+        counts[_status(result)] += 1
     return {**counts, "total": sum(counts.values())}
+
+
+def _iso(epoch_ms: int) -> str:
+    """Milliseconds since the epoch as an ISO 8601 UTC time, to the second."""
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_times(results: list[dict]) -> dict[str, str]:
+    """run.start, run.end and run.duration of the results (the first start to the last stop); empty without results."""
+    starts = [r["start"] for r in results if isinstance(r.get("start"), int)]
+    stops = [r["stop"] for r in results if isinstance(r.get("stop"), int)]
+    if not starts or not stops:
+        return {}
+    start, end = min(starts), max(stops)
+    return {"run.start": _iso(start), "run.end": _iso(end), "run.duration": f"{(end - start) / 1000:.1f}s"}
+
+
+def git_commit(repo_root: Path) -> str | None:
+    """The checked-out commit (short id and subject, '+ local changes' when the tree is dirty), or None outside git."""
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", *args], cwd=repo_root, capture_output=True, text=True, timeout=GIT_TIMEOUT_S)
+        if proc.returncode != 0:
+            raise OSError(proc.stderr.strip())
+        return proc.stdout.strip()
+    try:
+        commit = git("log", "-1", "--format=%h %s")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.debug("no git commit for the report: %s", exc)
+        return None
+    return f"{commit} + local changes" if dirty else commit
+
+
+def ci_build() -> dict:
+    """What the CI service says about this build (type, name, order, URL), from its standard variables; {} locally."""
+    env = os.environ
+    if env.get("GITHUB_ACTIONS") == "true":
+        url = f"{env.get('GITHUB_SERVER_URL', 'https://github.com')}/{env.get('GITHUB_REPOSITORY')}" \
+              f"/actions/runs/{env.get('GITHUB_RUN_ID')}"
+        return {"type": "github", "buildOrder": env.get("GITHUB_RUN_NUMBER"), "buildUrl": url}
+    if env.get("GITLAB_CI") == "true":
+        return {"type": "gitlab", "buildOrder": env.get("CI_PIPELINE_IID"), "buildUrl": env.get("CI_JOB_URL")}
+    if env.get("JENKINS_URL"):
+        return {"type": "jenkins", "buildOrder": env.get("BUILD_NUMBER"), "buildUrl": env.get("BUILD_URL")}
+    return {}
+
+
+def executor_info(environment: dict[str, str], earlier_runs: int) -> dict:
+    """executor.json for this run: Crucible, the run id as build name, CI details and $CRUCIBLE_REPORT_URL if set."""
+    ci = ci_build()
+    run_id = environment.get("run.id")
+    order = ci.get("buildOrder")
+    info = {
+        "name": "Crucible",
+        "type": ci.get("type", "local"),
+        "reportName": "Crucible",
+        "buildName": f"Crucible run {run_id}" if run_id else f"Crucible run #{earlier_runs + 1}",
+        "buildOrder": int(order) if str(order or "").isdigit() else earlier_runs + 1,
+        "buildUrl": ci.get("buildUrl"),
+        "reportUrl": os.environ.get(REPORT_URL_ENV),
+    }
+    return {key: value for key, value in info.items() if value is not None}
+
+
+def complete_results(results_dir: Path, repo_root: Path, history: Path | None = None) -> dict[str, str]:
+    """Add what is only known at the end to the results: run times and git commit in the environment, executor.json.
+
+    Returns the environment as written.
+    """
+    results = load_results(results_dir)
+    environment = read_environment(results_dir)
+    commit = git_commit(repo_root)
+    extra = {**run_times(results), **({"git.commit": commit} if commit else {})}
+    environment.update(extra)
+    write_environment(results_dir, environment)
+    write_executor(results_dir, executor_info(environment, history_runs(history) if history else 0))
+    return environment
 
 
 def one_line(summary: dict) -> str:

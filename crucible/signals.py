@@ -38,4 +38,5 @@ def held():
         yield
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            # getsignal() gives None for a handler not installed from Python: restore the default then.
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)

@@ -305,3 +305,37 @@ def test_losing_the_engine_mid_run_is_an_environment_error_in_one_paragraph(clie
     assert statuses == ["broken"]
     stack.reap(client, PROJECT)
     assert leftovers(client) == []
+
+
+FLIP_FLOP = """Feature: Flip-flop
+  Scenario: A flaky scenario
+    Given the stack is up
+    Then the flip-flop in "{path}" is up
+"""
+
+
+def test_the_rerun_command_lists_scenarios_whose_outcome_changed(client, tmp_path):
+    path = feature("flip", FLIP_FLOP.format(path=tmp_path / "state"))
+    stable = feature("stable", LONG_STEP.format(seconds=0))
+    result = subprocess.run(
+        [sys.executable, "-m", "crucible", "--compose", "compose.yaml", "flaky", "--runs", "2", "--", path, stable],
+        cwd=PROJECT_DIR, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert "1 of 2 scenarios changed outcome across 2 runs" in result.stderr
+    assert "A flaky scenario: passed -> failed" in result.stderr
+    assert "A long step" not in result.stderr.split("changed outcome")[1]
+    assert leftovers(client) == []
+
+
+def test_opt_in_retry_marks_a_late_pass_as_flaky(client, tmp_path):
+    path = feature("flip", FLIP_FLOP.format(path=tmp_path / "state"))
+    (tmp_path / "state").write_text("up")  # so the first attempt finds it down
+    results = tmp_path / "results"
+    retried = Run(path, "-D", "retry=1", "-f", "crucible.formatter:CrucibleFormatter", "-o", str(results),
+                  "-f", "plain")
+    assert retried.finish() == 0, retried.output
+    assert "FLAKY: 'A flaky scenario' passed only on attempt 2 of 2" in retried.output
+    attempts = sorted((json.loads(p.read_text()) for p in results.glob("*-result.json")), key=lambda r: r["start"])
+    assert [r["status"] for r in attempts] == ["failed", "passed"]
+    assert attempts[1]["statusDetails"]["flaky"] is True
+    assert leftovers(client) == []

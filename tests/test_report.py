@@ -231,7 +231,8 @@ def test_report_dir_of_the_repo_config():
 
 @pytest.mark.skipif(not report.allure_cli(REPO).exists(),
                     reason="node_modules/.bin/allure is missing: run make setup (npm ci)")
-def test_generate_writes_one_self_contained_html_file(tmp_path):
+def test_generate_writes_one_self_contained_html_file(tmp_path, monkeypatch):
+    monkeypatch.delenv(report.HISTORY_ENV, raising=False)
     # The repo's config, in a copy of the repo's layout, so the report and history land in tmp_path.
     (tmp_path / "reports").mkdir()
     config = tmp_path / "reports" / "allurerc.mjs"
@@ -275,3 +276,131 @@ def test_generate_writes_one_self_contained_html_file(tmp_path):
     }
     # One history line per generated report.
     assert len((tmp_path / "reports" / "history" / "history.jsonl").read_text().splitlines()) == 1
+
+
+def test_read_environment_reads_back_what_write_environment_wrote(tmp_path):
+    props = {"Docker engine": "27.1 (rootless)", "a=b:c#!": "x=y", "lead": "  two spaces",
+             "multi": "line1\nline2\ttab", "back\\slash": "C:\\path\\", "unicode": "café 😀", "empty": ""}
+    report.write_environment(tmp_path, props)
+
+    assert report.read_environment(tmp_path) == props
+
+
+def test_read_environment_without_a_file_and_with_comments(tmp_path):
+    assert report.read_environment(tmp_path) == {}
+    (tmp_path / "environment.properties").write_text("# comment\n\n! also\nk:v\nx=1=2\n", encoding="ascii")
+
+    assert report.read_environment(tmp_path) == {"k": "v", "x": "1=2"}
+
+
+def test_run_times_span_the_first_start_to_the_last_stop():
+    results = [{"start": 1_700_000_000_000, "stop": 1_700_000_001_000},
+               {"start": 1_700_000_002_000, "stop": 1_700_000_065_500}, {"name": "no times"}]
+
+    assert report.run_times(results) == {
+        "run.start": "2023-11-14T22:13:20Z", "run.end": "2023-11-14T22:14:25Z", "run.duration": "65.5s",
+    }
+    assert report.run_times([]) == {}
+
+
+def test_history_file(monkeypatch, tmp_path):
+    monkeypatch.delenv(report.HISTORY_ENV, raising=False)
+    assert report.history_file(None, tmp_path) == tmp_path / "reports" / "history" / "history.jsonl"
+    monkeypatch.setenv(report.HISTORY_ENV, "/cache/history.jsonl")
+    assert report.history_file(None, tmp_path) == Path("/cache/history.jsonl")
+    assert report.history_file("h.jsonl", tmp_path) == tmp_path / "h.jsonl"
+
+
+def test_history_runs_counts_lines(tmp_path):
+    history = tmp_path / "history.jsonl"
+    assert report.history_runs(history) == 0
+    history.write_text('{"a": 1}\n{"b": 2}\n\n', encoding="utf-8")
+    assert report.history_runs(history) == 2
+
+
+CI_VARIABLES = ("GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", report.REPORT_URL_ENV)
+
+
+def test_executor_info_locally(monkeypatch):
+    for name in CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+    assert report.executor_info({"run.id": "ab12cd"}, earlier_runs=4) == {
+        "name": "Crucible", "type": "local", "reportName": "Crucible",
+        "buildName": "Crucible run ab12cd", "buildOrder": 5,
+    }
+
+
+def test_executor_info_on_github_with_a_report_url(monkeypatch):
+    for name in CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "shop/crucible")
+    monkeypatch.setenv("GITHUB_RUN_ID", "991")
+    monkeypatch.setenv("GITHUB_RUN_NUMBER", "42")
+    monkeypatch.setenv(report.REPORT_URL_ENV, "https://reports.example/crucible/42/")
+
+    info = report.executor_info({}, earlier_runs=0)
+
+    assert info == {
+        "name": "Crucible", "type": "github", "reportName": "Crucible", "buildName": "Crucible run #1",
+        "buildOrder": 42, "buildUrl": "https://github.com/shop/crucible/actions/runs/991",
+        "reportUrl": "https://reports.example/crucible/42/",
+    }
+
+
+def test_complete_results_adds_times_commit_and_executor(tmp_path, monkeypatch):
+    for name in CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    results = tmp_path / "results"
+    write_result(results, "a", "passed", stop=1_700_000_000_100)
+    report.write_environment(results, {"run.id": "r1", "engine.version": "Docker 27.1"})
+    history = tmp_path / "history.jsonl"
+    history.write_text("{}\n", encoding="utf-8")
+
+    environment = report.complete_results(results, REPO, history)
+
+    assert environment == report.read_environment(results)
+    assert environment["run.id"] == "r1" and environment["engine.version"] == "Docker 27.1"
+    assert environment["run.start"] == "2023-11-14T22:13:20Z"
+    if shutil.which("git") and (REPO / ".git").exists():
+        assert re.match(r"^[0-9a-f]{7,} ", environment["git.commit"])
+    executor = json.loads((results / "executor.json").read_text(encoding="utf-8"))
+    assert executor["buildName"] == "Crucible run r1" and executor["buildOrder"] == 2
+
+
+def test_git_commit_outside_a_repository_is_none(tmp_path):
+    assert report.git_commit(tmp_path) is None
+
+
+def test_load_results_keeps_the_latest_of_each_scenario(tmp_path):
+    write_result(tmp_path, "flaky", "failed", history_id="h1", stop=1_000)
+    write_result(tmp_path, "flaky", "passed", history_id="h1", stop=2_000)
+    (tmp_path / "bad-result.json").write_text("{", encoding="utf-8")
+
+    loaded = report.load_results(tmp_path)
+
+    assert sorted((r["name"], r["status"]) for r in loaded) == [("bad-result.json", "unknown"), ("flaky", "passed")]
+
+
+@pytest.mark.skipif(not report.allure_cli(REPO).exists(),
+                    reason="node_modules/.bin/allure is missing: run make setup (npm ci)")
+def test_generate_keeps_history_where_it_is_told_and_the_trend_grows(tmp_path, monkeypatch):
+    monkeypatch.delenv(report.HISTORY_ENV, raising=False)
+    (tmp_path / "reports").mkdir()
+    config = tmp_path / "reports" / "allurerc.mjs"
+    shutil.copy(CONFIG, config)
+    (tmp_path / "node_modules").symlink_to(REPO / "node_modules")
+    results = tmp_path / "reports" / "allure-results"
+    write_result(results, "pay with a card", "passed", history_id="h1")
+    history = tmp_path / "cache" / "history.jsonl"
+
+    report.generate(results, config, tmp_path, history=history)
+    index = report.generate(results, config, tmp_path, history=history)
+
+    assert report.history_runs(history) == 2
+    assert not (tmp_path / "reports" / "history").exists()
+    files = embedded_files(index.read_text(encoding="utf-8"))
+    test = next(json.loads(body) for path, body in files.items() if path.startswith("data/test-results/"))
+    assert test.get("transition") != "new"  # the second report knows the scenario from the first
+    assert len(test["history"]) == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crucible import compose, engine, images, stack
-from crucible.errors import ComposeError, EngineUnavailable, StartupError
+from crucible.errors import BuildError, ComposeError, EngineUnavailable, StartupError
 from crucible.session import prepare, start
 from crucible.timings import Timings
 
@@ -153,4 +153,19 @@ def test_runs_of_dead_owners_are_reaped_and_live_ones_kept(client, tmp_path):
     finally:
         alive.down()
         dead.down()
+    assert leftovers(client) == []
+
+
+def test_a_failing_build_names_the_dockerfile_step_and_starts_nothing(client, tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text(
+        "FROM debian:bookworm-slim\nRUN echo preparing\nRUN echo about to break && exit 7\nCMD [\"true\"]\n")
+    path = write(tmp_path, "  app:\n    build: app\n")
+    with pytest.raises(BuildError) as error:
+        prepare(path, Timings())
+    message = str(error.value)
+    assert "Image build for service 'app' failed" in message
+    assert "Step 3/4 : RUN echo about to break && exit 7" in message
+    assert "returned a non-zero code: 7" in message
+    assert "about to break" in message
     assert leftovers(client) == []

@@ -2,7 +2,7 @@
 
 from behave import use_fixture
 
-from crucible.fixtures import crucible_stack, scenario_scope
+from crucible.fixtures import crucible_stack, feature_scope, scenario_scope, step_finished
 
 
 def _maybe_fail(context, hook):
@@ -15,6 +15,10 @@ def before_all(context):
     _maybe_fail(context, "before_all")
 
 
+def before_feature(context, feature):
+    use_fixture(feature_scope, context, feature)
+
+
 def before_scenario(context, scenario):
     use_fixture(scenario_scope, context, scenario)
     _maybe_fail(context, "before_scenario")
@@ -22,3 +26,7 @@ def before_scenario(context, scenario):
 
 def after_scenario(context, scenario):
     _maybe_fail(context, "after_scenario")
+
+
+def after_step(context, step):
+    step_finished(context, step)

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from pathlib import Path
 
 from behave import given, then, when
 
@@ -38,3 +39,15 @@ def step_service_url(context, service):
 def step_apples(context, count, more):
     """Example: Then 2 apples are 2 apples"""
     assert count == more, f"expected {count} apples to be {more} apples"
+
+
+@then('the flip-flop in "{path}" is up')
+def step_flip_flop(context, path):
+    """Example: Then the flip-flop in "/tmp/flip" is up  (fails and passes on alternate runs)"""
+    state = Path(path)
+    up = not state.exists()
+    if up:
+        state.write_text("up")
+    else:
+        state.unlink()
+    assert up, f"the flip-flop in {path} was down"

@@ -1,0 +1,52 @@
+"""Eventually: repeat a probe and a check until the check passes or a bound runs out.
+
+Used by the "within N seconds" steps. The probe fetches a value (an HTTP response, query rows,
+received messages); the check raises ``AssertionError`` while the value is not yet right. When
+the bound runs out, the failure names how long and how often it tried, the last failure and the
+last value seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable, TypeVar
+
+from crucible.errors import TestDataError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+DEFAULT_INTERVAL = 0.2
+MAX_TIMEOUT = 300.0
+
+
+def eventually(probe: Callable[[], T], check: Callable[[T], None], timeout: float, *,
+               interval: float = DEFAULT_INTERVAL, describe: Callable[[T], str] = repr,
+               sleep: Callable[[float], None] = time.sleep,
+               clock: Callable[[], float] = time.monotonic) -> T:
+    """Return the first probed value that passes ``check`` within ``timeout`` seconds.
+
+    Example::
+
+        response = eventually(lambda: client.get("/stock/north/mug"),
+                              lambda r: assert_that(r.status_code, equal_to(200)), timeout=5)
+    """
+    if not 0 < timeout <= MAX_TIMEOUT:
+        raise TestDataError(f"A wait must last more than 0 and at most {MAX_TIMEOUT:.0f} seconds, not {timeout}")
+    deadline = clock() + timeout
+    attempts = 0
+    while True:
+        attempts += 1
+        value = probe()
+        try:
+            check(value)
+            log.debug("expectation held after %d attempt(s)", attempts)
+            return value
+        except AssertionError as failure:
+            remaining = deadline - clock()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"Still not true after {timeout:g} seconds ({attempts} attempts): {str(failure).strip()}\n"
+                    f"Last value seen: {describe(value)}") from None
+        sleep(min(interval, remaining))

@@ -1,0 +1,120 @@
+"""Database: the DSN from the compose environment, cell texts, row comparison, and (with a database
+given by CRUCIBLE_TEST_POSTGRES_DSN) read-only queries for real."""
+
+import os
+from datetime import datetime, timezone
+from decimal import Decimal
+from types import SimpleNamespace
+from uuid import UUID
+
+import pytest
+
+from crucible import database, errors
+from crucible.database import Rows, as_text, expect_rows, safe_dsn, service_dsn
+
+POSTGRES_DSN = os.environ.get("CRUCIBLE_TEST_POSTGRES_DSN")
+
+
+def fake_stack(environment: dict):
+    """Just enough of a Stack: the compose services and the published URL of the database service."""
+    services = {"inventory": SimpleNamespace(environment=environment), "postgres": SimpleNamespace(environment={})}
+    project = SimpleNamespace(path="docker/compose.yaml", services=services)
+
+    def url(service, port):
+        assert (service, port) == ("postgres", 5432)
+        return "postgresql://127.0.0.1:32832"
+    return SimpleNamespace(project=project, url=url)
+
+
+def test_dsn_points_at_the_published_port_of_the_database_service():
+    stack = fake_stack({"DATABASE_URL": "postgresql://inventory:inventory_pw@postgres:5432/inventory"})
+    assert service_dsn(stack, "inventory") == "postgresql://inventory:inventory_pw@127.0.0.1:32832/inventory"
+
+
+def test_dsn_accepts_postgres_scheme_and_driver_suffix_and_default_port():
+    stack = fake_stack({"DATABASE_URL": "postgres+psycopg2://u:p@postgres/db?sslmode=disable"})
+    assert service_dsn(stack, "inventory") == "postgresql://u:p@127.0.0.1:32832/db?sslmode=disable"
+
+
+def test_a_service_without_database_url_is_named():
+    with pytest.raises(errors.TestDataError, match="'inventory' has no DATABASE_URL"):
+        service_dsn(fake_stack({}), "inventory")
+    with pytest.raises(errors.ServiceNotFound, match="no service 'payments'"):
+        service_dsn(fake_stack({}), "payments")
+    with pytest.raises(errors.TestDataError, match=r"not a postgresql://.*mysql://u:\*\*\*@db/x"):
+        service_dsn(fake_stack({"DATABASE_URL": "mysql://u:secret@db/x"}), "inventory")
+
+
+def test_safe_dsn_masks_the_password():
+    assert safe_dsn("postgresql://u:secret@h:1/db") == "postgresql://u:***@h:1/db"
+
+
+def test_cell_texts():
+    assert [as_text(v) for v in (None, True, 5, "x", {"a": 1}, [1])] == ["null", "true", "5", "x", '{"a": 1}', "[1]"]
+    assert database._json_value(Decimal("2.50")) == 2.5 and database._json_value(Decimal("3")) == 3
+    assert database._json_value(datetime(2030, 1, 31, tzinfo=timezone.utc)) == "2030-01-31T00:00:00+00:00"
+    assert database._json_value(UUID(int=1)) == "00000000-0000-0000-0000-000000000001"
+
+
+ROWS = Rows(["id", "sku", "quantity", "note"],
+            [{"id": "3f2b8c1e-4d5a-4b6c-9d7e-8f9a0b1c2d3e", "sku": "mug", "quantity": 3, "note": None}])
+
+
+def test_rows_match_by_text_and_markers_in_the_named_columns_only():
+    expect_rows(ROWS, ["sku", "quantity", "note"], [["mug", "3", "null"]], "SELECT")
+    expect_rows(ROWS, ["id", "note"], [["@uuid@", "@null@"]], "SELECT")
+
+
+def test_row_mismatch_names_row_column_expected_and_actual():
+    with pytest.raises(AssertionError) as raised:
+        expect_rows(ROWS, ["sku", "quantity"], [["mug", "5"]], "SELECT sku, quantity FROM stock")
+    message = str(raised.value)
+    assert "rows[0].quantity: expected 5 but was 3" in message
+    assert "SELECT sku, quantity FROM stock" in message
+    assert "mug | 3" in message
+
+
+def test_row_count_mismatch():
+    with pytest.raises(AssertionError, match="rows: expected 2 items but there are 1"):
+        expect_rows(ROWS, ["sku"], [["mug"], ["pot"]], "SELECT")
+
+
+def test_unknown_columns_are_a_test_data_error():
+    with pytest.raises(errors.TestDataError, match="columns the query does not return: qty"):
+        expect_rows(ROWS, ["qty"], [["3"]], "SELECT")
+
+
+def test_no_rows():
+    database.expect_no_rows(Rows(["a"], []), "SELECT")
+    with pytest.raises(AssertionError, match="expected no rows"):
+        database.expect_no_rows(ROWS, "SELECT")
+
+
+@pytest.fixture
+def dsn():
+    if not POSTGRES_DSN:
+        pytest.skip("set CRUCIBLE_TEST_POSTGRES_DSN=postgresql://user:pass@host:port/db to test a real database")
+    return POSTGRES_DSN
+
+
+def test_real_query_returns_columns_and_json_like_values(dsn):
+    rows = database.query(dsn, "SELECT 1 AS n, 'a%' AS s, now() AS t, NULL AS z, 2.5::numeric AS d")
+    assert rows.columns == ["n", "s", "t", "z", "d"]
+    row = rows.rows[0]
+    assert row["n"] == 1 and row["s"] == "a%" and row["z"] is None and row["d"] == 2.5
+    expect_rows(rows, ["t"], [["@datetime@"]], "SELECT")
+
+
+def test_real_writes_are_refused(dsn):
+    with pytest.raises(errors.TestDataError, match="may only read"):
+        database.query(dsn, "CREATE TABLE crucible_should_not_exist (a int)")
+
+
+def test_real_bad_sql_is_a_test_data_error(dsn):
+    with pytest.raises(errors.TestDataError, match="no_such_table"):
+        database.query(dsn, "SELECT * FROM no_such_table", "inventory")
+
+
+def test_an_unreachable_database_is_a_database_error():
+    with pytest.raises(errors.DatabaseError, match=r"Cannot query the 'inventory' database at postgresql://u:\*\*\*@"):
+        database.query("postgresql://u:secret@127.0.0.1:1/db", "SELECT 1", "inventory")

@@ -1,0 +1,78 @@
+"""eventually(): bounded retries, the first passing value, and a failure that shows the last value."""
+
+import pytest
+
+from crucible import errors
+from crucible.polling import eventually
+
+
+class FakeClock:
+    """A clock that moves only when the poller sleeps."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def must_be(expected):
+    def check(value):
+        assert value == expected, f"expected {expected} but got {value}"
+    return check
+
+
+def test_returns_the_first_value_that_passes():
+    clock = FakeClock()
+    values = iter([1, 2, 3, 4])
+    assert eventually(lambda: next(values), must_be(3), 5, sleep=clock.sleep, clock=clock) == 3
+    assert clock.sleeps == [0.2, 0.2]
+
+
+def test_passing_at_once_does_not_sleep():
+    clock = FakeClock()
+    assert eventually(lambda: "ok", must_be("ok"), 1, sleep=clock.sleep, clock=clock) == "ok"
+    assert clock.sleeps == []
+
+
+def test_gives_up_at_the_bound_and_reports_the_last_value_and_failure():
+    clock = FakeClock()
+    counter = iter(range(100))
+    with pytest.raises(AssertionError) as raised:
+        eventually(lambda: next(counter), must_be(-1), 1, sleep=clock.sleep, clock=clock,
+                   describe=lambda v: f"<{v}>")
+    message = str(raised.value)
+    assert message.startswith("Still not true after 1 seconds (6 attempts): expected -1 but got 5")
+    assert message.endswith("Last value seen: <5>")
+    assert clock.now == pytest.approx(1.0)
+
+
+def test_the_last_attempt_is_made_at_the_deadline():
+    clock = FakeClock()
+    seen = []
+
+    def probe():
+        seen.append(clock.now)
+        return clock.now
+
+    with pytest.raises(AssertionError):
+        eventually(probe, must_be(-1), 0.5, interval=0.2, sleep=clock.sleep, clock=clock)
+    assert seen == pytest.approx([0.0, 0.2, 0.4, 0.5])
+
+
+def test_other_errors_are_not_retried():
+    def probe():
+        raise errors.HttpError("connection refused")
+    with pytest.raises(errors.HttpError):
+        eventually(probe, must_be(1), 5)
+
+
+@pytest.mark.parametrize("timeout", [0, -1, 301])
+def test_the_bound_must_be_sensible(timeout):
+    with pytest.raises(errors.TestDataError, match="A wait must last"):
+        eventually(lambda: 1, must_be(1), timeout)
