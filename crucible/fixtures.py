@@ -12,7 +12,7 @@ import allure
 from behave import fixture
 from behave.model_core import Status
 
-from crucible import console, engine, flaky, report, session, signals
+from crucible import auth, console, engine, flaky, report, session, signals
 from crucible.errors import CrucibleError, EngineUnavailable
 from crucible.http import Exchange, HttpClient
 from crucible.rest import RestSession
@@ -117,18 +117,19 @@ def scenario_scope(context, scenario):
         context.exchanges.append(exchange)
         allure.attach(exchange.render(), name=exchange.title, attachment_type=allure.attachment_type.TEXT)
 
-    clients: dict[str, HttpClient] = {}
+    clients: dict[tuple[str, str], HttpClient] = {}
 
     def http(service: str) -> HttpClient:
-        if service not in clients:
-            clients[service] = HttpClient(service, context.stack.url(service), record=record, headers=headers)
-        return clients[service]
+        url = context.stack.url(service)  # looked up each time: a restarted service has a new host port
+        if (service, url) not in clients:
+            clients[service, url] = HttpClient(service, url, record=record, headers=headers)
+        return clients[service, url]
 
     context.http = http
     context.names = Names(uid)
     context.shop = Shop(http, context.names)
     context.variables = Variables(uid)
-    context.rest = RestSession(http)
+    context.rest = RestSession(http, signing_key=lambda: auth.secret(context.stack.project))
     yield
     if scenario.status in (Status.failed, Status.error, Status.hook_error):
         attach_service_logs(context)

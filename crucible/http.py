@@ -87,6 +87,10 @@ class HttpClient:
         self.timeout = timeout
         self.session = requests.Session()
 
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Send a request with any method (``json=`` for a JSON body, ``data=`` for raw text)."""
+        return self._request(method.upper(), path, **kwargs)
+
     def get(self, path: str, **kwargs) -> requests.Response:
         """Send a GET request."""
         return self._request("GET", path, **kwargs)
@@ -103,14 +107,17 @@ class HttpClient:
         """Send a DELETE request."""
         return self._request("DELETE", path, **kwargs)
 
-    def _request(self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None,
-                 params: dict[str, str] | None = None, timeout: float | None = None) -> requests.Response:
+    def _request(self, method: str, path: str, *, json: Any = None, data: str | None = None,
+                 headers: dict[str, str] | None = None, params: dict[str, str] | None = None,
+                 timeout: float | None = None) -> requests.Response:
         """Send one request with an explicit timeout, record the exchange, return the response."""
         url = f"{self.base_url}/{path.lstrip('/')}"
         sent_headers = {**self.headers(), **(headers or {})}
+        if data is not None:
+            sent_headers.setdefault("Content-Type", "application/json")
         try:
-            response = self.session.request(method, url, json=json, headers=sent_headers, params=params,
-                                            timeout=timeout or self.timeout)
+            response = self.session.request(method, url, json=json, data=data, headers=sent_headers,
+                                            params=params, timeout=timeout or self.timeout)
         except requests.Timeout:
             raise HttpError(f"{method} {url} to service '{self.service}' got no answer within "
                             f"{timeout or self.timeout:.0f}s") from None
@@ -121,7 +128,7 @@ class HttpClient:
             self.record(Exchange(
                 method=method, url=response.request.url,
                 request_headers=mask_headers(dict(response.request.headers)),
-                request_body=mask(json), status=response.status_code,
+                request_body=mask(json) if data is None else data, status=response.status_code,
                 response_headers=mask_headers(dict(response.headers)),
                 response_body=mask(_body(response)),
                 elapsed_ms=response.elapsed.total_seconds() * 1000,

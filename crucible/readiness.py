@@ -18,7 +18,17 @@ from docker.models.containers import Container
 from crucible.compose import Healthcheck
 from crucible.errors import StartupError
 
-POLL = 0.2
+POLL = 0.1  # first pause between checks
+POLL_CAP = 0.5  # pauses grow by half each time up to this: each exec'd check costs ~0.1 s of CPU here
+
+
+def pauses(first: float | None = None, cap: float | None = None):
+    """Pauses between checks: short at first, growing to a cap so waiting services do not hog the CPU."""
+    pause = POLL if first is None else first
+    limit = POLL_CAP if cap is None else cap
+    while True:
+        yield pause
+        pause = min(limit, pause * 1.5)
 LOG_LINES = 20
 
 
@@ -65,6 +75,7 @@ class RunningWait:
     def wait_until_ready(self, container: Container, service: str, cancel: Event | None = None) -> float:
         """Wait until the container runs; return the seconds waited."""
         start = time.monotonic()
+        pause = pauses()
         while True:
             _check_cancel(cancel, service)
             container.reload()
@@ -77,7 +88,7 @@ class RunningWait:
             if waited > self.timeout:
                 raise StartupError(f"Service '{service}' was not running after {waited:.1f}s "
                                    f"(state: {status}).\n  last log lines:\n{last_logs(container)}")
-            time.sleep(POLL)
+            time.sleep(next(pause))
 
 
 class HealthcheckWait:
@@ -95,6 +106,7 @@ class HealthcheckWait:
         """Poll the healthcheck until it passes; raise StartupError with its last output on timeout."""
         start = time.monotonic()
         last = "(the check never ran)"
+        pause = pauses()
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ready-{service}")
         try:
             while True:
@@ -117,7 +129,7 @@ class HealthcheckWait:
                         f"  hint: raise the healthcheck's retries/start_period in the compose file "
                         f"if the service is just slow."
                     )
-                time.sleep(POLL)
+                time.sleep(next(pause))
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 

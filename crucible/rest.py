@@ -14,14 +14,14 @@ import requests
 from hamcrest import assert_that
 from hamcrest.core.matcher import Matcher
 
-from crucible import polling
+from crucible import auth, polling
 from crucible.errors import TestDataError
 from crucible.http import HttpClient
 from crucible.matchers import render
 
 log = logging.getLogger(__name__)
 
-METHODS = ("GET", "POST", "PUT", "DELETE")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 NO_BODY = object()
 
 
@@ -45,17 +45,26 @@ def body_of(response: requests.Response) -> Any:
 class RestSession:
     """The generic HTTP state of one scenario: standing headers and the last response."""
 
-    def __init__(self, http: Callable[[str], HttpClient]):
+    def __init__(self, http: Callable[[str], HttpClient], signing_key: Callable[[], str] | None = None):
         self.http = http
+        self.signing_key = signing_key
         self.headers: dict[str, str] = {}
         self.last: requests.Response | None = None
+
+    def authenticate(self, subject: str, role: str) -> str:
+        """Send a freshly signed bearer token for ``subject``/``role`` from now on; return it."""
+        if self.signing_key is None:
+            raise TestDataError("This scenario has no token secret to sign with.")
+        token = auth.mint(subject, role, self.signing_key())
+        self.headers["Authorization"] = f"Bearer {token}"
+        return token
 
     def set_header(self, name: str, value: str) -> None:
         """Send a header with every following request of the scenario."""
         self.headers[name] = value
 
     def send(self, method: str, service: str, path: str, body: Any = NO_BODY,
-             params: dict[str, str] | None = None) -> requests.Response:
+             params: dict[str, str] | None = None, raw: str | None = None) -> requests.Response:
         """Send one request to a service by its compose name; it becomes the last response."""
         verb = method.upper()
         if verb not in METHODS:
@@ -64,7 +73,9 @@ class RestSession:
         kwargs: dict[str, Any] = {"headers": dict(self.headers), "params": params or None}
         if body is not NO_BODY:
             kwargs["json"] = body
-        self.last = getattr(client, verb.lower())(path, **kwargs)
+        if raw is not None:
+            kwargs["data"] = raw
+        self.last = client.request(verb, path, **kwargs)
         log.debug("%s", describe(self.last))
         return self.last
 

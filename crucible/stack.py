@@ -206,11 +206,7 @@ class Stack:
 
     def url(self, service: str, port: int | None = None) -> str:
         """The base URL of a service's published port (its first one by default)."""
-        running = self.running.get(service)
-        if running is None:
-            known = ", ".join(sorted(self.running)) or "none"
-            raise ServiceNotFound(f"There is no running service '{service}' in stack "
-                                  f"'{self.project.name}' (running: {known}).")
+        running = self._running(service)
         if not running.ports:
             raise ServiceNotFound(f"Service '{service}' publishes no port: add `ports: [\"8000\"]` "
                                   f"to it in {self.project.path}.")
@@ -223,13 +219,36 @@ class Stack:
 
     def state(self, service: str) -> str:
         """The engine's state of a service's container (running, exited, paused ...)."""
-        running = self.running.get(service)
-        if running is None:
-            raise ServiceNotFound(f"There is no service '{service}' in stack '{self.project.name}' "
-                                  f"(services: {', '.join(sorted(self.running)) or 'none'}).")
+        running = self._running(service)
         with engine.guard(f"reading the state of service '{service}'"):
             running.container.reload()
         return running.container.status
+
+    def stop_service(self, service: str, timeout: int = 10) -> None:
+        """Stop one service's container (a fault: the engine's own stop, SIGTERM then SIGKILL)."""
+        running = self._running(service)
+        with engine.guard(f"stopping service '{service}'"):
+            running.container.stop(timeout=timeout)
+        log.info("  %-12s stopped", service)
+
+    def start_service(self, service: str) -> float:
+        """Start a stopped service again, wait until it is ready, re-read its published ports."""
+        running = self._running(service)
+        with engine.guard(f"starting service '{service}'"):
+            running.container.start()
+            strategy = readiness.for_service(running.service.healthcheck)
+            waited = strategy.wait_until_ready(running.container, service)
+            running.container.reload()
+        running.ports = _published(running.container)
+        log.info("  %-12s ready again after %.1fs", service, waited)
+        return waited
+
+    def _running(self, service: str) -> Running:
+        """The running service of that name, or ServiceNotFound listing the services."""
+        if service not in self.running:
+            raise ServiceNotFound(f"There is no running service '{service}' in stack '{self.project.name}' "
+                                  f"(running: {', '.join(sorted(self.running)) or 'none'}).")
+        return self.running[service]
 
     def urls(self) -> dict[str, str]:
         """Service name -> base URL, for every service that publishes a port."""

@@ -53,6 +53,15 @@ def step_send_json(context, method, service, path):
     context.rest.send(method, service, path, body=docstring_json(context))
 
 
+@step('I send a {method:w} request to "{service}" at "{path}" with the body:')
+@templated
+def step_send_raw(context, method, service, path):
+    """Example: When I send a POST request to "orders" at "/orders" with the body:
+        {"customer": "alice", "items": [
+    """
+    context.rest.send(method, service, path, raw=context.text)
+
+
 @step('I send a {method:w} request to "{service}" at "{path}" with query parameters:')
 @templated
 def step_send_query(context, method, service, path):
@@ -92,3 +101,14 @@ def step_header_contains(context, name, text):
 def step_remember_header(context, name, variable):
     """Example: When I remember the response header "X-Request-ID" as "request_id" """
     context.variables.remember(variable, context.rest.header(name))
+
+
+@step('I am authenticated as "{subject}" with the role "{role}"')
+@templated
+def step_authenticated(context, subject, role):
+    """Example: Given I am authenticated as "sam-{uid}" with the role "staff"
+
+    Signs a token with the stack's JWT secret, sends it as `Authorization: Bearer ...` with every
+    following request, and remembers it as the variable `token`.
+    """
+    context.variables.remember("token", context.rest.authenticate(subject, role))
