@@ -21,7 +21,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from behave.parser import parse_file
+from behave.parser import ParserError, parse_file
 from behave.runner_util import collect_feature_locations, load_step_modules
 from behave.step_registry import registry
 
@@ -208,7 +208,13 @@ def _relative(location) -> str:
 
 def check_undefined(paths: list[str]) -> int:
     """Log every undefined step with the closest existing ones; 1 if there are any, else 0."""
-    problems = undefined_steps(paths, collect())
+    try:
+        problems = undefined_steps(paths, collect())
+    except ParserError as exc:
+        where = f"{_shown(exc.filename)}:{exc.line}" if exc.filename and exc.line else _shown(exc.filename or "")
+        reason = str(exc).strip().splitlines()[-1].strip()
+        log.error("%s: not valid Gherkin (%s); nothing was started.", where, reason)
+        return 1
     if not problems:
         log.info("Every step in %s has a definition.", ", ".join(_shown(p) for p in paths))
         return 0

@@ -98,3 +98,19 @@ def test_check_undefined_exit_codes(tmp_path, caplog):
 
 def test_the_repository_features_have_no_undefined_steps():
     assert catalogue.undefined_steps(catalogue.feature_paths(), SECTIONS) == []
+
+
+def test_a_step_argument_of_the_wrong_type_is_an_undefined_step_with_suggestions(tmp_path):
+    (tmp_path / "typed.feature").write_text(
+        "Feature: t\n  Scenario: words for a number\n    Then the response status is two hundred\n")
+    problems = catalogue.undefined_steps([str(tmp_path)], SECTIONS)
+    assert [p.text for p in problems] == ["Then the response status is two hundred"]
+    assert problems[0].location.endswith("typed.feature:3")
+    assert any("Then the response status is 201" in s for s in problems[0].suggestions)
+
+
+def test_invalid_gherkin_is_named_by_file_and_line_before_anything_starts(tmp_path, caplog):
+    (tmp_path / "broken.feature").write_text(
+        "Feature: b\n  Scenario: s\n    Then the response status is 200\n  Oops this is not gherkin\n")
+    assert catalogue.main(["--check-undefined", str(tmp_path)]) == 1
+    assert "broken.feature:4: not valid Gherkin" in caplog.text
