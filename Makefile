@@ -23,10 +23,10 @@ help:
 	@echo "make gate   check the last run against reports/quality-gate.json"
 	@echo "make flaky  run the suite RUNS times (default 5) against one stack; list scenarios that changed outcome"
 
-$(PY_STAMP): requirements.txt
+$(PY_STAMP): requirements.txt constraints.txt
 	@echo "crucible: installing Python dependencies into $(VENV) ..."
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json

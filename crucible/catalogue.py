@@ -32,8 +32,11 @@ log = logging.getLogger("crucible.catalogue")
 ROOT = Path(__file__).resolve().parents[1]
 STEPS_DIR = ROOT / "steps"
 DOCS = ROOT / "docs" / "steps.md"
-# Sections in reading order: business language first, then the generic vocabulary.
-ORDER = ["shop_steps.py", "variables_steps.py", "http_steps.py", "json_steps.py", "waiting_steps.py",
+# Sections in reading order: the shop's business language first, then the generic vocabulary.
+# The business steps take typed words (names, money); the generic ones expand {variables}.
+DOMAIN = ["shop_steps.py", "checkout_steps.py", "fraud_steps.py", "returns_steps.py", "events_steps.py",
+          "outage_steps.py"]
+ORDER = [*DOMAIN, "variables_steps.py", "http_steps.py", "json_steps.py", "waiting_steps.py",
          "messaging_steps.py", "database_steps.py"]
 KEYWORDS = {"given": "Given", "when": "When", "then": "Then", "step": "Given/When/Then"}
 TYPED_FIELD = re.compile(r"\{(\w+):[^}]+\}")

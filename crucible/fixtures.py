@@ -127,7 +127,7 @@ def scenario_scope(context, scenario):
 
     context.http = http
     context.names = Names(uid)
-    context.shop = Shop(http, context.names)
+    context.shop = Shop(http, context.names, signing_key=lambda: auth.secret(context.stack.project))
     context.variables = Variables(uid)
     context.rest = RestSession(http, signing_key=lambda: auth.secret(context.stack.project))
     yield

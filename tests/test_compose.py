@@ -16,13 +16,18 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_the_reference_stack_loads_and_orders_its_services():
+def test_the_reference_stack_loads_with_standard_keys_only():
     project = compose.load(ROOT / "docker" / "compose.yaml", env={})
-    assert {"orders", "inventory", "postgres"} <= set(project.services)
+    assert set(project.services) == {"orders", "inventory", "payments", "fraud", "postgres", "rabbitmq"}
     levels = project.levels()
     flat = [name for level in levels for name in level]
     assert flat.index("postgres") < flat.index("inventory") < flat.index("orders")
-    assert project.services["orders"].depends_on["inventory"] == "service_healthy"
+    for name in ("orders", "inventory", "payments", "fraud"):
+        service = project.services[name]
+        assert service.depends_on["postgres"] == "service_healthy"
+        assert service.healthcheck is not None
+        assert all(port.host is None for port in service.ports), "host ports must be random"
+    assert project.services["orders"].environment["JWT_SECRET"] == "crucible-dev-secret-not-for-production"
 
 
 def test_full_subset(tmp_path):

@@ -22,6 +22,7 @@ synchronous_commit = off
 full_page_writes = off
 wal_level = minimal
 max_wal_senders = 0
+max_connections = 200
 CONF
     echo 'host all all all scram-sha-256' >>"$PGDATA/pg_hba.conf"
 

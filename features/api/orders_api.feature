@@ -5,19 +5,23 @@ Feature: Orders API
 
   Background:
     Given the variables are:
-      | name     | value          |
-      | store    | south-{uid}    |
+      | name     | value            |
+      | store    | south-{uid}      |
       | sku      | red-kettle-{uid} |
-      | customer | carol-{uid}    |
+      | customer | carol-{uid}      |
+    And a new test card number is remembered as "card"
+    And I am authenticated as "sam-{uid}" with the role "staff"
     And I send a PUT request to "inventory" at "/stock/{store}/{sku}" with JSON:
       """
       {"quantity": 5}
       """
+    And I am authenticated as "{customer}" with the role "customer"
 
   Scenario: A confirmed order is answered with its id and can be read back
     When I send a POST request to "orders" at "/orders" with JSON:
       """
-      {"customer": "{customer}", "store": "{store}", "items": [{"sku": "{sku}", "quantity": 2}]}
+      {"store": "{store}", "items": [{"sku": "{sku}", "quantity": 2, "unit_price_cents": 1250}],
+       "card": {"number": "{card}"}}
       """
     Then the response status is 201
     And the response JSON matches:
@@ -27,7 +31,9 @@ Feature: Orders API
         "status": "confirmed",
         "customer": "{customer}",
         "store": "{store}",
-        "items": [{"sku": "{sku}", "quantity": 2}],
+        "items": [{"sku": "{sku}", "quantity": 2, "unit_price_cents": 1250}],
+        "total_cents": 2500,
+        "card": {"last4": "@regex(^\\d{4}$)@"},
         "created_at": "@datetime@"
       }
       """
@@ -45,7 +51,8 @@ Feature: Orders API
   Scenario: An order for more than the store has is rejected with a reason
     When I send a POST request to "orders" at "/orders" with JSON:
       """
-      {"customer": "{customer}", "store": "{store}", "items": [{"sku": "{sku}", "quantity": 6}]}
+      {"store": "{store}", "items": [{"sku": "{sku}", "quantity": 6, "unit_price_cents": 1250}],
+       "card": {"number": "{card}"}}
       """
     Then the response status is 422
     And the response JSON at "$.status" is "rejected"
@@ -57,4 +64,13 @@ Feature: Orders API
   Scenario: An order id the service never issued is not found
     When I send a GET request to "orders" at "/orders/00000000-0000-4000-8000-{uid}0000"
     Then the response status is 404
+    And the response JSON at "$.error" is a string
+
+  Scenario: A customer may not order on someone else's behalf
+    When I send a POST request to "orders" at "/orders" with JSON:
+      """
+      {"customer": "mallory-{uid}", "store": "{store}",
+       "items": [{"sku": "{sku}", "quantity": 1, "unit_price_cents": 1250}], "card": {"number": "{card}"}}
+      """
+    Then the response status is 403
     And the response JSON at "$.error" is a string

@@ -1,0 +1,33 @@
+"""Outages: the message broker or a service of the shop goes down, and comes back.
+
+Services are named as in the system's description: orders, inventory, payments, fraud. A
+service taken down in a scenario is brought back when the scenario ends, whatever happened.
+"""
+
+from behave import given, when
+
+from crucible import outages
+
+
+@given("the message broker is down")
+def step_broker_down(context):
+    """Example: Given the message broker is down"""
+    outages.take_down(context, outages.BROKER)
+
+
+@when("the message broker comes back")
+def step_broker_back(context):
+    """Example: When the message broker comes back
+
+    Waits until the broker accepts connections again.
+    """
+    outages.bring_back(context.stack, outages.BROKER)
+
+
+@when("the {service:w} service restarts")
+def step_service_restarts(context, service):
+    """Example: When the orders service restarts
+
+    Stops the service and starts it again, waiting until it is ready.
+    """
+    outages.restart(context.stack, service)
