@@ -122,6 +122,9 @@ def build(client: docker.DockerClient, service: Service) -> str:
             if line.startswith("Step "):
                 steps.append(line)
                 pending = line
+                if " : FROM " in line:  # FROM never reports "Using cache"
+                    cached += 1
+                    pending = None
             elif line.strip() == "---> Using cache":
                 cached += 1
                 pending = None
