@@ -1,5 +1,5 @@
 """Database: the DSN from the compose environment, cell texts, row comparison, and (with a database
-given by CRUCIBLE_TEST_POSTGRES_DSN) read-only queries for real."""
+given by CRUCIBLE_TEST_POSTGRES_DSN, else the reference stack's) read-only queries for real."""
 
 import os
 from datetime import datetime, timezone
@@ -91,10 +91,9 @@ def test_no_rows():
 
 
 @pytest.fixture
-def dsn():
-    if not POSTGRES_DSN:
-        pytest.skip("set CRUCIBLE_TEST_POSTGRES_DSN=postgresql://user:pass@host:port/db to test a real database")
-    return POSTGRES_DSN
+def dsn(request):
+    """A real database: CRUCIBLE_TEST_POSTGRES_DSN, else the reference stack's inventory database."""
+    return POSTGRES_DSN or database.service_dsn(request.getfixturevalue("reference_stack"), "inventory")
 
 
 def test_real_query_returns_columns_and_json_like_values(dsn):

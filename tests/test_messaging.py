@@ -1,5 +1,5 @@
-"""Messaging: broker address from the stack, topic matching, event naming, and (with a broker
-given by CRUCIBLE_TEST_AMQP_URL) listening, publishing and expecting events for real."""
+"""Messaging: broker address from the stack, topic matching, event naming, and listening, publishing
+and expecting events for real on a broker (CRUCIBLE_TEST_AMQP_URL, else the reference stack's)."""
 
 import os
 from types import SimpleNamespace
@@ -75,14 +75,13 @@ def test_an_unreachable_broker_is_a_broker_error():
 
 
 @pytest.fixture
-def broker():
-    """A listener and a publisher on the broker named by CRUCIBLE_TEST_AMQP_URL, exchange declared."""
-    if not AMQP_URL:
-        pytest.skip("set CRUCIBLE_TEST_AMQP_URL=amqp://user:pass@host:port/%2F to test against a real broker")
+def broker(request):
+    """A listener and a publisher on a real broker (CRUCIBLE_TEST_AMQP_URL, else the reference stack's)."""
+    url = AMQP_URL or broker_url(request.getfixturevalue("reference_stack"))
     import pika
-    connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+    connection = pika.BlockingConnection(pika.URLParameters(url))
     connection.channel().exchange_declare("crucible.test", exchange_type="topic", durable=False, auto_delete=True)
-    listener, publisher = Listener(AMQP_URL, exchange="crucible.test"), Listener(AMQP_URL, exchange="crucible.test")
+    listener, publisher = Listener(url, exchange="crucible.test"), Listener(url, exchange="crucible.test")
     listener.listen("stock.*")  # keeps the auto-delete exchange alive while the test runs
     yield listener, publisher
     listener.close()
