@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import logging
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -17,6 +18,7 @@ DEFAULT_TIMEOUT = 10.0
 SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
 SECRET_FIELDS = {"password", "token", "access_token", "secret", "card_number", "pan", "cvv", "cvc"}
 MASK = "***"
+CARD_NUMBER = re.compile(r"(?<![\w-])\d(?:[ -]?\d){11,18}(?![\w-])")
 
 
 @dataclass
@@ -53,12 +55,24 @@ class Exchange:
                 f"{body(self.response_body)}\n")
 
 
+def mask_card_numbers(text: str) -> str:
+    """Replace every card-number-shaped run of 12-19 digits (spaces or dashes allowed) but its last four."""
+    def hide(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        return "*" * (len(digits) - 4) + digits[-4:] if 12 <= len(digits) <= 19 else match.group(0)
+    return CARD_NUMBER.sub(hide, text)
+
+
 def mask(value: Any) -> Any:
-    """Replace the values of secret-looking JSON fields with a mask, recursively."""
+    """Replace secret-looking JSON fields and card numbers with a mask, recursively."""
     if isinstance(value, dict):
         return {k: MASK if str(k).lower() in SECRET_FIELDS else mask(v) for k, v in value.items()}
     if isinstance(value, list):
         return [mask(v) for v in value]
+    if isinstance(value, str):
+        return mask_card_numbers(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 12 <= len(str(abs(value))) <= 19:
+        return mask_card_numbers(str(value))
     return value
 
 
@@ -126,9 +140,9 @@ class HttpClient:
                             f"{str(exc)[:200]}") from None
         if self.record:
             self.record(Exchange(
-                method=method, url=response.request.url,
+                method=method, url=mask_card_numbers(response.request.url),
                 request_headers=mask_headers(dict(response.request.headers)),
-                request_body=mask(json) if data is None else data, status=response.status_code,
+                request_body=mask(json) if data is None else mask_card_numbers(data), status=response.status_code,
                 response_headers=mask_headers(dict(response.headers)),
                 response_body=mask(_body(response)),
                 elapsed_ms=response.elapsed.total_seconds() * 1000,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import re
@@ -12,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from report_page import embedded_files
 
 from crucible import report
 from crucible.errors import CrucibleError
@@ -67,12 +67,6 @@ def json_config(repo_root: Path) -> Path:
     config = repo_root / "allurerc.json"
     config.write_text(json.dumps({"output": "out"}), encoding="utf-8")
     return config
-
-
-def embedded_files(html: str) -> dict[str, str]:
-    """The report files that a single-file Awesome report embeds as base64, decoded, by path."""
-    pairs = re.findall(r'd\("([^"]+)","([A-Za-z0-9+/=]*)"\)', html)
-    return {name: base64.b64decode(data).decode("utf-8", "replace") for name, data in pairs}
 
 
 def test_report_error_is_a_crucible_error():

@@ -1,0 +1,138 @@
+"""The single-file report as a reader gets it: the files it embeds, and the page in headless Chromium.
+
+Shared by tests/test_report.py, tests/test_browser.py and tests/test_report_e2e.py. Chromium is
+Debian's ``chromium`` package (``make unit`` / ``make test`` install it as root on Debian); tests
+that need it carry ``needs_chromium``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+    "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--virtual-time-budget=10000",
+]
+TIMEOUT_S = 120
+
+needs_chromium = pytest.mark.skipif(
+    shutil.which("chromium") is None,
+    reason="Debian's chromium is not installed: run make unit (as root it installs it)")
+
+
+def embedded_files(html: str) -> dict[str, str]:
+    """The report files that a single-file Awesome report embeds as base64, decoded, by path."""
+    pairs = re.findall(r'd\("([^"]+)","([A-Za-z0-9+/=]*)"\)', html)
+    return {name: base64.b64decode(data).decode("utf-8", "replace") for name, data in pairs}
+
+
+def chromium(page: Path, profile: Path, *args: str, route: str = "") -> subprocess.CompletedProcess:
+    """Run headless Chromium once on a file (at a route of the report, e.g. ``#/charts``), fresh profile."""
+    command = ["chromium", *FLAGS, f"--user-data-dir={profile}", *args, page.as_uri() + route]
+    return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
+
+
+def dump_dom(page: Path, profile: Path, route: str = "") -> "Node":
+    """The page's DOM after its scripts ran, as a tree (the report renders everything client-side)."""
+    proc = chromium(page, profile, "--window-size=1280,900", "--dump-dom", route=route)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return parse(proc.stdout)
+
+
+class Node:
+    """One element of a dumped DOM: tag, attributes, children and text, enough to query by data-testid."""
+
+    def __init__(self, tag: str, attrs: dict[str, str], parent: "Node | None" = None):
+        self.tag, self.attrs, self.parent = tag, attrs, parent
+        self.children: list[Node | str] = []
+
+    @property
+    def testid(self) -> str:
+        return self.attrs.get("data-testid") or ""
+
+    def text(self) -> str:
+        """The element's text with whitespace collapsed."""
+        parts: list[str] = []
+        stack: list[Node | str] = [self]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                parts.append(item)
+            else:
+                stack.extend(reversed(item.children))
+        return " ".join(" ".join(parts).split())
+
+    def walk(self):
+        """This element and every element inside it, in document order."""
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed([child for child in node.children if isinstance(child, Node)]))
+
+    def all(self, testid: str) -> list["Node"]:
+        """Every element inside with this data-testid, in document order."""
+        return [node for node in self.walk() if node.testid == testid]
+
+    def ancestor(self, predicate) -> "Node | None":
+        """The nearest enclosing element for which predicate(node) holds."""
+        node = self.parent
+        while node is not None and not predicate(node):
+            node = node.parent
+        return node
+
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_NOT_TEXT = {"script", "style", "title"}
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.root = self.current = Node("#document", {})
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, {name: value or "" for name, value in attrs}, self.current)
+        self.current.children.append(node)
+        if tag not in _VOID:
+            self.current = node
+
+    def handle_startendtag(self, tag, attrs):
+        self.current.children.append(Node(tag, {name: value or "" for name, value in attrs}, self.current))
+
+    def handle_endtag(self, tag):
+        node = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.current = node.parent
+
+    def handle_data(self, data):
+        if self.current.tag not in _NOT_TEXT:  # the bundled code and styles are no text a reader sees
+            self.current.children.append(data)
+
+
+def parse(html: str) -> Node:
+    """Parse serialised HTML (as ``chromium --dump-dom`` prints it) into a Node tree."""
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+def front_page_counts(dom: Node) -> dict[str, str]:
+    """The summary counters of the front page (data-testid="metadata-item-<status>"): status -> number shown."""
+    counts = {}
+    for node in dom.walk():
+        name = node.testid.removeprefix("metadata-item-")
+        if node.testid.startswith("metadata-item-") and name not in ("key", "value"):
+            words = node.text().split()
+            counts[name] = words[-1] if words else ""
+    return counts
