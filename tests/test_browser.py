@@ -63,7 +63,7 @@ def page(tmp_path_factory) -> Path:
 
 
 def test_the_front_page_shows_the_counts(page, tmp_path):
-    dom = dump_dom(page, tmp_path / "profile")
+    dom = dump_dom(page, tmp_path / "profile", ready="metadata-item-")
 
     counts = front_page_counts(dom)
     assert counts.get("total") == "4", counts
