@@ -65,11 +65,12 @@ def cmd_report(args) -> int:
     """Generate the single-file Allure report and print where it is and a one-line summary."""
     results = Path(args.results)
     history = report.history_file(args.history, session.ROOT)
+    loaded = report.load_results(results) if results.is_dir() else []
     if results.is_dir():
-        report.complete_results(results, session.ROOT, history)
+        report.complete_results(results, session.ROOT, history, loaded)
     report.generate(results, Path(args.config), session.ROOT, history=history)
     log.info("History: %d run(s) in %s", report.history_runs(history), history)
-    summary = report.summarise(results)
+    summary = report.count(loaded)
     log.info(report.one_line(summary))
     # The closing line CI tools read: broken scenarios count as failed.
     sys.stdout.write(f"scenarios: {summary['passed']} passed, {summary['failed'] + summary['broken']} failed, "

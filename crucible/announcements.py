@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Callable
 
-import pika
 from pika.exceptions import AMQPError
 
 from crucible import messaging, polling, wording
@@ -41,38 +39,19 @@ def key_of(name: str) -> str:
     return ".".join(name.strip().lower().split())
 
 
-class EventLog:
+class EventLog(messaging.BrokerConnection):
     """One scenario's durable queue of the shop's events, and the events about the scenario so far."""
 
     def __init__(self, url: Callable[[], str], queue: str, mark: str,
                  exchange: str = messaging.DEFAULT_EXCHANGE, record: Callable[[Event], None] | None = None):
-        self.url = url
+        super().__init__(url)
         self.queue = queue
         self.mark = mark
         self.exchange = exchange
         self.record = record
-        self.connection: pika.BlockingConnection | None = None
-        self.channel = None
         self.events: list[Event] = []
         self.seen: set[str] = set()
         self.last: Event | None = None
-
-    def _channel(self):
-        """The open channel, (re)connecting to wherever the broker is published now."""
-        if self.channel is not None and self.channel.is_open:
-            return self.channel
-        url = self.url()
-        try:
-            if self.connection is None or not self.connection.is_open:
-                params = pika.URLParameters(url)
-                params.connection_attempts, params.retry_delay, params.socket_timeout = 3, 0.5, 5
-                self.connection = pika.BlockingConnection(params)
-            self.channel = self.connection.channel()
-        except AMQPError as exc:
-            self.connection = self.channel = None
-            raise BrokerError(f"Cannot connect to the broker at {messaging.safe_url(url)}: "
-                              f"{type(exc).__name__} {exc}") from None
-        return self.channel
 
     def start(self) -> None:
         """Declare the exchange and the scenario's durable queue, bound to every event."""
@@ -106,13 +85,9 @@ class EventLog:
             method, properties, payload = channel.basic_get(self.queue, auto_ack=True)
             if method is None:
                 return
-            text = payload.decode("utf-8", "replace")
-            if self.mark not in text:
+            if self.mark.encode() not in payload:
                 continue
-            try:
-                body = json.loads(text)
-            except ValueError:
-                body = text
+            body = messaging.decode(payload)
             envelope = body.get("id") if isinstance(body, dict) else None
             if envelope in self.seen:
                 continue
@@ -168,16 +143,6 @@ class EventLog:
             return "no event about this scenario at all"
         return "\n".join(f"  {e.routing_key}: {render(e.body)}" for e in events[-12:])
 
-    def _sleep(self, seconds: float) -> None:
-        """Wait while keeping the connection serviced (heartbeats)."""
-        try:
-            if self.connection is not None and self.connection.is_open:
-                self.connection.sleep(seconds)
-                return
-        except AMQPError:
-            self.connection = self.channel = None
-        time.sleep(seconds)
-
     def close(self) -> None:
         """Delete the scenario's queue and close the connection."""
         try:
@@ -185,12 +150,7 @@ class EventLog:
         except (AMQPError, BrokerError) as exc:
             log.warning("could not delete queue %s (the broker drops it after %d idle minutes): %s",
                         self.queue, QUEUE_EXPIRES_MS // 60000, exc)
-        try:
-            if self.connection is not None and self.connection.is_open:
-                self.connection.close()
-        except AMQPError as exc:
-            log.warning("closing the broker connection failed: %s", exc)
-        self.connection = self.channel = None
+        self._disconnect()
 
 
 def for_scenario(context) -> EventLog:

@@ -16,6 +16,7 @@ from docker.errors import APIError, DockerException
 from requests import ConnectionError as RequestsConnectionError
 from requests import RequestException
 
+from crucible import system
 from crucible.errors import EngineUnavailable
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,7 @@ def ensure(wait: float = 60.0) -> docker.DockerClient:
             raise
     if not shutil.which("dockerd"):
         log.info("No Docker engine here: installing Debian's docker.io (apt-get) ...")
-        _run(["apt-get", "update", "-qq"], "apt-get update")
-        _run(["apt-get", "install", "-y", "-qq", "docker.io"], "apt-get install docker.io")
+        system.apt_install("docker.io", EngineUnavailable, HOW_TO)
     if not _dockerd_alive():
         if PID_FILE.exists():
             log.info("Removing stale %s (no dockerd process is alive)", PID_FILE)
@@ -120,14 +120,6 @@ def _dockerd_alive() -> bool:
         except OSError:
             continue
     return False
-
-
-def _run(cmd: list[str], what: str) -> None:
-    """Run a set-up command, raising EngineUnavailable with its output on failure."""
-    result = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900)
-    if result.returncode != 0:
-        raise EngineUnavailable(f"{what} failed (exit {result.returncode}):\n{result.stderr[-2000:]}\n"
-                                f"  what to do: {HOW_TO}")
 
 
 def _tail(path: Path, lines: int) -> str:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import allure
 from behave import fixture
-from behave.model_core import Status
 
 from crucible import auth, console, engine, flaky, report, session, signals
 from crucible.errors import CrucibleError, EngineUnavailable
@@ -108,6 +107,7 @@ def scenario_scope(context, scenario):
     context.correlation_id = f"crucible-{uid}"
     context.started_at = datetime.now(timezone.utc)
     context.exchanges = []
+    context.failure_logs = None
     counter = iter(range(1, 1_000_000))
 
     def headers() -> dict[str, str]:
@@ -127,17 +127,27 @@ def scenario_scope(context, scenario):
 
     context.http = http
     context.names = Names(uid)
-    context.shop = Shop(http, context.names, signing_key=lambda: auth.secret(context.stack.project))
+    def signing_key() -> str:
+        return auth.secret(context.stack.project)
+
+    context.shop = Shop(http, context.names, signing_key=signing_key)
     context.variables = Variables(uid)
-    context.rest = RestSession(http, signing_key=lambda: auth.secret(context.stack.project))
+    context.rest = RestSession(http, signing_key=signing_key)
     yield
-    if scenario.status in (Status.failed, Status.error, Status.hook_error):
+    if scenario.status.has_failed():
         attach_service_logs(context)
+
+
+def _logs_since_start(context) -> dict[str, str]:
+    """Every service's logs since the scenario began, read from the engine once per failed scenario."""
+    if getattr(context, "failure_logs", None) is None:
+        context.failure_logs = context.stack.logs(since=context.started_at)
+    return context.failure_logs
 
 
 def attach_service_logs(context) -> None:
     """Attach every service's logs since the scenario began (the failed step has the correlated lines)."""
-    for name, text in context.stack.logs(since=context.started_at).items():
+    for name, text in _logs_since_start(context).items():
         allure.attach(text or "(no output since the scenario began)", name=f"{name} logs",
                       attachment_type=allure.attachment_type.TEXT)
 
@@ -153,7 +163,7 @@ def attach_failed_step(context, step) -> None:
             allure.attach(last.render(), name=f"{last.title} (the exchange this step checked)",
                           attachment_type=allure.attachment_type.TEXT)
         marker = context.correlation_id
-        lines = [f"[{name}] {line}" for name, text in context.stack.logs(since=context.started_at).items()
+        lines = [f"[{name}] {line}" for name, text in _logs_since_start(context).items()
                  for line in text.splitlines() if marker in line]
         allure.attach("\n".join(lines) or f"(no service logged a line with {marker})",
                       name=f"Service log lines with correlation id {marker}",

@@ -81,7 +81,7 @@ def mask_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k: MASK if k.lower() in SECRET_HEADERS else v for k, v in headers.items()}
 
 
-def _body(response: requests.Response) -> Any:
+def body_of(response: requests.Response) -> Any:
     """The response body as JSON if it is JSON, else text."""
     try:
         return response.json()
@@ -144,7 +144,7 @@ class HttpClient:
                 request_headers=mask_headers(dict(response.request.headers)),
                 request_body=mask(json) if data is None else mask_card_numbers(data), status=response.status_code,
                 response_headers=mask_headers(dict(response.headers)),
-                response_body=mask(_body(response)),
+                response_body=mask(body_of(response)),
                 elapsed_ms=response.elapsed.total_seconds() * 1000,
             ))
         return response

@@ -8,11 +8,11 @@ import shutil
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 import docker
 from docker.errors import APIError, ImageNotFound
 
+from crucible import system
 from crucible.compose import Project, Service
 from crucible.errors import BaseImageError, BuildError
 
@@ -46,11 +46,10 @@ def _debootstrap(client: docker.DockerClient, name: str) -> str:
             raise BaseImageError(f"{name} is missing, cannot be pulled, and debootstrap is not installed. "
                                  f"Load the image by hand (docker load / docker import) and retry.")
         log.info("Installing Debian's debootstrap ...")
-        _run(["apt-get", "install", "-y", "-qq", "debootstrap"], "apt-get install debootstrap",
-             retry=["apt-get", "update", "-qq"])
+        system.apt_install("debootstrap", BaseImageError)
     repo, _, tag = name.partition(":")
     with tempfile.TemporaryDirectory(prefix="crucible-rootfs-") as root:
-        _run(["debootstrap", "--variant=minbase", "bookworm", root, MIRROR], "debootstrap")
+        system.run(["debootstrap", "--variant=minbase", "bookworm", root, MIRROR], "debootstrap", BaseImageError)
         tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
         try:
             client.api.import_image(src=tar.stdout, repository=repo, tag=tag or "latest")
@@ -60,17 +59,6 @@ def _debootstrap(client: docker.DockerClient, name: str) -> str:
     image = client.images.get(name)
     log.info("Made %s (%s) with debootstrap", name, image.short_id)
     return image.id
-
-
-def _run(cmd: list[str], what: str, retry: list[str] | None = None) -> None:
-    """Run a set-up command; on failure run ``retry`` first once, then raise with the output."""
-    result = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900)
-    if result.returncode != 0 and retry:
-        subprocess.run(retry, capture_output=True, stdin=subprocess.DEVNULL, timeout=900)
-        result = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900)
-    if result.returncode != 0:
-        tail = (result.stderr or result.stdout)[-2000:]
-        raise BaseImageError(f"{what} failed (exit {result.returncode}):\n{tail}")
 
 
 def build_all(client: docker.DockerClient, project: Project) -> dict[str, str]:

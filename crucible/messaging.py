@@ -18,7 +18,7 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
@@ -86,7 +86,6 @@ class Event:
     type: str | None
     headers: dict[str, Any]
     body: Any
-    received_at: float = field(default_factory=time.time)
 
     @property
     def title(self) -> str:
@@ -106,7 +105,7 @@ class Event:
                 f"{headers}\n{body}\n")
 
 
-def _decode(payload: bytes) -> Any:
+def decode(payload: bytes) -> Any:
     """A message body as JSON if it is JSON, else text."""
     text = payload.decode("utf-8", "replace")
     try:
@@ -115,38 +114,81 @@ def _decode(payload: bytes) -> Any:
         return text
 
 
-class Listener:
+class BrokerConnection:
+    """One AMQP connection and channel, opened on first use and again after the broker went away.
+
+    ``url`` is a URL or a function giving the current one: a restarted broker has a new host port.
+    """
+
+    def __init__(self, url: str | Callable[[], str]):
+        self._url = url
+        self.connection: pika.BlockingConnection | None = None
+        self.channel = None
+
+    @property
+    def url(self) -> str:
+        """Where the broker is now."""
+        return self._url() if callable(self._url) else self._url
+
+    def _connected(self) -> None:
+        """Called after a new connection was opened."""
+
+    def _channel(self):
+        """The open channel, (re)connecting to wherever the broker is published now."""
+        if self.channel is not None and self.channel.is_open:
+            return self.channel
+        url = self.url
+        try:
+            if self.connection is None or not self.connection.is_open:
+                params = pika.URLParameters(url)
+                params.connection_attempts, params.retry_delay, params.socket_timeout = 3, 0.5, 5
+                self.connection = pika.BlockingConnection(params)
+                self._connected()
+            self.channel = self.connection.channel()
+        except AMQPError as exc:
+            self.connection = self.channel = None
+            raise BrokerError(f"Cannot connect to the broker at {safe_url(url)}: "
+                              f"{type(exc).__name__} {exc}") from None
+        return self.channel
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait while keeping the connection serviced (heartbeats)."""
+        try:
+            if self.connection is not None and self.connection.is_open:
+                self.connection.sleep(seconds)
+                return
+        except AMQPError:
+            self.connection = self.channel = None
+        time.sleep(seconds)
+
+    def _disconnect(self) -> None:
+        """Close the connection (a failure to close is only logged)."""
+        try:
+            if self.connection is not None and self.connection.is_open:
+                self.connection.close()
+        except AMQPError as exc:
+            log.warning("closing the broker connection failed: %s", exc)
+        self.connection = self.channel = None
+
+
+class Listener(BrokerConnection):
     """One scenario's connection to the broker and its exclusive queue of received events."""
 
     def __init__(self, url: str, record: Callable[[Event], None] | None = None,
                  exchange: str = DEFAULT_EXCHANGE, correlation_id: str | None = None):
-        self.url = url
+        super().__init__(url)
         self.record = record
         self.exchange = exchange
         self.correlation_id = correlation_id
-        self.connection: pika.BlockingConnection | None = None
-        self.channel = None
         self.queue: str | None = None
         self.bindings: list[tuple[str, str]] = []
         self.received: list[Event] = []
         self.used: set[int] = set()
         self.last: Event | None = None
 
-    def _channel(self):
-        """The open channel, connecting on first use (and again after the broker closed the channel)."""
-        if self.channel is not None and self.channel.is_open:
-            return self.channel
-        try:
-            if self.connection is None or not self.connection.is_open:
-                params = pika.URLParameters(self.url)
-                params.connection_attempts, params.retry_delay, params.socket_timeout = 3, 0.5, 5
-                self.connection = pika.BlockingConnection(params)
-                self.queue = None  # an exclusive queue ends with its connection
-            self.channel = self.connection.channel()
-        except AMQPError as exc:
-            raise BrokerError(f"Cannot connect to the broker at {safe_url(self.url)}: "
-                              f"{type(exc).__name__} {exc}") from None
-        return self.channel
+    def _connected(self) -> None:
+        """A new connection was opened: an exclusive queue ended with the old one."""
+        self.queue = None
 
     def listen(self, binding_key: str, exchange: str | None = None) -> None:
         """Bind the listener's queue to a topic exchange with a binding key (``stock.*``, ``#``)."""
@@ -186,7 +228,7 @@ class Listener:
                 if method is None:
                     break
                 event = Event(method.exchange, method.routing_key, properties.type,
-                              dict(properties.headers or {}), _decode(payload))
+                              dict(properties.headers or {}), decode(payload))
                 self.received.append(event)
                 if self.record:
                     self.record(event)
@@ -249,21 +291,9 @@ class Listener:
         """The listener's bindings, for messages."""
         return ", ".join(f"{key} on {exchange}" for exchange, key in self.bindings) or "nothing"
 
-    def _sleep(self, seconds: float) -> None:
-        """Wait while keeping the connection serviced (heartbeats)."""
-        if self.connection is not None:
-            self.connection.sleep(seconds)
-        else:
-            time.sleep(seconds)
-
     def close(self) -> None:
         """Close the connection; the exclusive queue goes with it."""
-        if self.connection is not None and self.connection.is_open:
-            try:
-                self.connection.close()
-            except AMQPError as exc:
-                log.warning("closing the broker connection failed: %s", exc)
-        self.connection = self.channel = None
+        self._disconnect()
 
 
 def attach(event: Event) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from crucible import polling
 from crucible.money import Money, format_cents
 from crucible.shop import Answer, Order, Return
 
@@ -169,11 +168,6 @@ def expect_only_own_orders(answer: Answer | None, person: str, customer: str, or
     missing = set(order_ids) - {o.get("id") for o in listed}
     assert not missing, (f"expected {person} to see all {len(order_ids)} of {person}'s orders, but "
                          f"{len(missing)} are missing from the list")
-
-
-def expect_within(seconds: float, probe: Callable, check: Callable, describe: Callable = repr):
-    """Poll ``probe`` until ``check`` passes, at most ``seconds`` (crucible.polling.eventually)."""
-    return polling.eventually(probe, check, seconds, describe=describe)
 
 
 def availability_check(product: str, total: int, stores: dict[str, int] | None,

@@ -62,87 +62,94 @@ def _check_cancel(cancel: Event | None, service: str) -> None:
         raise Cancelled(f"stopped waiting for '{service}': start-up was stopped")
 
 
-class RunningWait:
-    """Ready once the container is running (Compose's ``service_started``)."""
+class _Wait:
+    """The polling loop every strategy shares; a strategy says what 'ready' means for a running container."""
 
-    def __init__(self, timeout: float = 30.0):
-        self.timeout = timeout
+    budget = 30.0
 
     def describe(self) -> str:
         """What this strategy checks."""
-        return "container running"
+        raise NotImplementedError
+
+    def _passes(self, container: Container) -> bool:
+        """True once a running container counts as ready."""
+        raise NotImplementedError
+
+    def _last_output(self) -> str:
+        """The last check's output, for the timeout message ('' if the strategy runs no check)."""
+        return ""
 
     def wait_until_ready(self, container: Container, service: str, cancel: Event | None = None) -> float:
-        """Wait until the container runs; return the seconds waited."""
+        """Poll until the service is ready; return the seconds waited, or raise StartupError saying why not."""
         start = time.monotonic()
         pause = pauses()
         while True:
             _check_cancel(cancel, service)
             container.reload()
             waited = time.monotonic() - start
-            status = container.status
-            if status == "running":
-                return waited
-            if status in ("exited", "dead"):
+            if container.status in ("exited", "dead"):
                 raise _exited(container, service, self.describe(), waited)
-            if waited > self.timeout:
-                raise StartupError(f"Service '{service}' was not running after {waited:.1f}s "
-                                   f"(state: {status}).\n  last log lines:\n{last_logs(container)}")
+            if container.status == "running" and self._passes(container):
+                return time.monotonic() - start
+            if waited > self.budget:
+                raise StartupError(
+                    f"Service '{service}' did not become ready within {self.budget:.0f}s.\n"
+                    f"  check: {self.describe()}\n"
+                    f"  container state: {container.status}\n"
+                    f"{self._last_output()}"
+                    f"  last {LOG_LINES} log lines:\n{last_logs(container)}\n"
+                    f"  hint: raise the healthcheck's retries/start_period in the compose file "
+                    f"if the service is just slow."
+                )
             time.sleep(next(pause))
 
 
-class HealthcheckWait:
+class RunningWait(_Wait):
+    """Ready once the container is running (Compose's ``service_started``)."""
+
+    def __init__(self, timeout: float = 30.0):
+        self.budget = timeout
+
+    def describe(self) -> str:
+        """What this strategy checks."""
+        return "container running"
+
+    def _passes(self, container: Container) -> bool:
+        """A running container is ready."""
+        return True
+
+
+class HealthcheckWait(_Wait):
     """Ready once the service's healthcheck command exits 0 inside the container."""
 
     def __init__(self, check: Healthcheck, budget: float | None = None):
         self.check = check
         self.budget = budget if budget is not None else check.budget
+        self.last = "(the check never ran)"
 
     def describe(self) -> str:
         """What this strategy checks."""
         return "healthcheck " + " ".join(self.check.command())
 
-    def wait_until_ready(self, container: Container, service: str, cancel: Event | None = None) -> float:
-        """Poll the healthcheck until it passes; raise StartupError with its last output on timeout."""
-        start = time.monotonic()
-        last = "(the check never ran)"
-        pause = pauses()
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ready-{service}")
-        try:
-            while True:
-                _check_cancel(cancel, service)
-                waited = time.monotonic() - start
-                container.reload()
-                if container.status in ("exited", "dead"):
-                    raise _exited(container, service, self.describe(), waited)
-                if container.status == "running":
-                    code, last = self._probe(pool, container)
-                    if code == 0:
-                        return time.monotonic() - start
-                if waited > self.budget:
-                    raise StartupError(
-                        f"Service '{service}' did not become ready within {self.budget:.0f}s.\n"
-                        f"  check: {self.describe()}\n"
-                        f"  container state: {container.status}\n"
-                        f"  last check output: {last.strip()[-500:] or '(none)'}\n"
-                        f"  last {LOG_LINES} log lines:\n{last_logs(container)}\n"
-                        f"  hint: raise the healthcheck's retries/start_period in the compose file "
-                        f"if the service is just slow."
-                    )
-                time.sleep(next(pause))
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+    def _last_output(self) -> str:
+        """The last check's output, for the timeout message."""
+        return f"  last check output: {self.last.strip()[-500:] or '(none)'}\n"
 
-    def _probe(self, pool: ThreadPoolExecutor, container: Container) -> tuple[int, str]:
-        """Run the check once, bounded by its timeout; return (exit code, output)."""
+    def _passes(self, container: Container) -> bool:
+        """Run the check once, bounded by its timeout (a hung exec is abandoned, not waited for)."""
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ready")
         future = pool.submit(container.exec_run, self.check.command(), demux=False)
+        pool.shutdown(wait=False)
         try:
             result = future.result(timeout=self.check.timeout)
         except FutureTimeout:
-            return -1, f"timed out after {self.check.timeout:.0f}s"
+            self.last = f"timed out after {self.check.timeout:.0f}s"
+            return False
         except APIError as exc:
-            return -1, str(exc.explanation or exc)
-        return result.exit_code, (result.output or b"").decode("utf-8", "replace")
+            self.last = str(exc.explanation or exc)
+            return False
+        self.last = (result.output or b"").decode("utf-8", "replace")
+        return result.exit_code == 0
 
 
 def for_service(healthcheck: Healthcheck | None):

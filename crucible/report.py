@@ -238,12 +238,17 @@ def load_results(results_dir: Path) -> list[dict]:
     return loose + [result for _, result in latest.values()]
 
 
-def summarise(results_dir: Path) -> dict:
-    """Count results by Allure status and in total, the latest of each historyId as the report does."""
+def count(results: list[dict]) -> dict:
+    """Count loaded results by Allure status and in total."""
     counts = dict.fromkeys(STATUSES, 0)
-    for result in load_results(results_dir):
+    for result in results:
         counts[_status(result)] += 1
     return {**counts, "total": sum(counts.values())}
+
+
+def summarise(results_dir: Path) -> dict:
+    """Count results by Allure status and in total, the latest of each historyId as the report does."""
+    return count(load_results(results_dir))
 
 
 def _iso(epoch_ms: int) -> str:
@@ -308,12 +313,13 @@ def executor_info(environment: dict[str, str], earlier_runs: int) -> dict:
     return {key: value for key, value in info.items() if value is not None}
 
 
-def complete_results(results_dir: Path, repo_root: Path, history: Path | None = None) -> dict[str, str]:
+def complete_results(results_dir: Path, repo_root: Path, history: Path | None = None,
+                     results: list[dict] | None = None) -> dict[str, str]:
     """Add what is only known at the end to the results: run times and git commit in the environment, executor.json.
 
-    Returns the environment as written.
+    ``results`` are the loaded results if the caller has them already. Returns the environment as written.
     """
-    results = load_results(results_dir)
+    results = load_results(results_dir) if results is None else results
     environment = read_environment(results_dir)
     commit = git_commit(repo_root)
     extra = {**run_times(results), **({"git.commit": commit} if commit else {})}

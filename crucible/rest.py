@@ -16,7 +16,7 @@ from hamcrest.core.matcher import Matcher
 
 from crucible import auth, polling
 from crucible.errors import TestDataError
-from crucible.http import HttpClient
+from crucible.http import HttpClient, body_of
 from crucible.matchers import render
 
 log = logging.getLogger(__name__)
@@ -32,14 +32,6 @@ def describe(response: requests.Response, with_body: bool = True) -> str:
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     line = f"{request.method} {target} -> {response.status_code}"
     return f"{line} {render(body_of(response))}" if with_body else line
-
-
-def body_of(response: requests.Response) -> Any:
-    """The body as JSON if it is JSON, else its text."""
-    try:
-        return response.json()
-    except ValueError:
-        return response.text
 
 
 class RestSession:

@@ -67,6 +67,18 @@ def _json(response: requests.Response) -> dict:
     return body if isinstance(body, dict) else {"error": f"unexpected answer {str(body)[:200]}"}
 
 
+def reason_of(body: dict) -> str:
+    """The platform's machine-readable reason in an answer, else its error message."""
+    return str(body.get("reason") or body.get("error") or "no reason given")
+
+
+def _succeeded(response: requests.Response, service: str, doing: str) -> dict:
+    """The JSON body of a call that had to succeed; an AssertionError naming what could not be done."""
+    assert response.status_code in (200, 201), (
+        f"could not {doing}: the {service} service answered {response.status_code} {response.text[:300]}")
+    return _json(response)
+
+
 @dataclass
 class Answer:
     """What the platform answered to an operation: its HTTP status and JSON body."""
@@ -78,7 +90,7 @@ class Answer:
     @property
     def reason(self) -> str:
         """The platform's machine-readable reason, else its error message."""
-        return str(self.body.get("reason") or self.body.get("error") or "no reason given")
+        return reason_of(self.body)
 
 
 @dataclass
@@ -105,7 +117,7 @@ class Order:
     @property
     def reason(self) -> str:
         """Why the order was rejected or held, or the platform's error message."""
-        return str(self.body.get("reason") or self.body.get("error") or "no reason given")
+        return reason_of(self.body)
 
     @property
     def detail(self) -> str:
@@ -132,7 +144,6 @@ class Return:
     order: Order
     http_status: int
     body: dict
-    replayed: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -142,7 +153,7 @@ class Return:
     @property
     def reason(self) -> str:
         """Why the return was refused, or the platform's error message."""
-        return str(self.body.get("reason") or self.body.get("error") or "no reason given")
+        return reason_of(self.body)
 
     @property
     def refund_cents(self) -> int | None:
@@ -189,10 +200,7 @@ class Shop:
 
     def _staff(self, service: str, method: str, path: str, doing: str, **kwargs: Any) -> dict:
         """A store operation that must succeed (set-up and look-ups); its JSON body."""
-        response = self._call(service, method, path, **kwargs)
-        assert response.status_code in (200, 201), (
-            f"could not {doing}: the {service} service answered {response.status_code} {response.text[:300]}")
-        return _json(response)
+        return _succeeded(self._call(service, method, path, **kwargs), service, doing)
 
     # --- people and cards -----------------------------------------------------------------
 
@@ -245,10 +253,7 @@ class Shop:
         response = self._call("inventory", "GET", self._stock_path(store, product))
         if response.status_code == 404:
             return 0
-        assert response.status_code == 200, (
-            f"could not read the '{store}' store's stock of '{product}': the inventory service answered "
-            f"{response.status_code} {response.text[:300]}")
-        return int(response.json()["quantity"])
+        return int(_succeeded(response, "inventory", f"read the '{store}' store's stock of '{product}'")["quantity"])
 
     def transfer(self, source: str, target: str, product: str, quantity: int) -> Answer:
         """Staff move stock from one store to another."""
@@ -271,10 +276,7 @@ class Shop:
         response = self._call("inventory", "GET", f"/availability/{self.names.sku(product)}")
         if response.status_code == 404:
             return None
-        assert response.status_code == 200, (
-            f"could not read the chain-wide availability of '{product}': the inventory service answered "
-            f"{response.status_code} {response.text[:300]}")
-        return _json(response)
+        return _succeeded(response, "inventory", f"read the chain-wide availability of '{product}'")
 
     # --- orders ---------------------------------------------------------------------------
 
@@ -316,10 +318,7 @@ class Shop:
     def refresh(self, order: Order) -> Order:
         """Read the order again as its customer sees it now."""
         response = self._call("orders", "GET", f"/orders/{order.id}", person=order.person)
-        assert response.status_code == 200, (
-            f"could not read {order.person}'s order {order.id} again: the orders service answered "
-            f"{response.status_code} {response.text[:300]}")
-        order.body = _json(response)
+        order.body = _succeeded(response, "orders", f"read {order.person}'s order {order.id} again")
         return order
 
     def review(self, order: Order, decision: str) -> Answer:
@@ -397,8 +396,7 @@ class Shop:
         for _ in range(sends):
             response = self._call("orders", "POST", f"/orders/{order.id}/returns", person=person,
                                   headers={"Idempotency-Key": key}, json=body)
-        result = Return(person, order, response.status_code, _json(response),
-                        replayed=response.headers.get("Idempotent-Replayed") == "true")
+        result = Return(person, order, response.status_code, _json(response))
         if result.accepted and isinstance(result.body.get("order"), dict):
             order.body = result.body["order"]
         self.returns.setdefault(person, []).append(result)

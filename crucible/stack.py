@@ -18,6 +18,7 @@ import docker
 from docker.errors import APIError, DockerException, NotFound
 from requests import RequestException
 from docker.models.containers import Container
+from docker.models.volumes import Volume
 
 from crucible import engine, readiness
 from crucible.compose import Project, Service
@@ -296,25 +297,23 @@ def _published(container: Container) -> dict[int, int]:
     return out
 
 
+def _resources(client: docker.DockerClient, filters: dict) -> list:
+    """Containers, networks and volumes matching label filters, in the order they must be removed."""
+    return [*client.containers.list(all=True, filters=filters),
+            *client.networks.list(filters=filters), *client.volumes.list(filters=filters)]
+
+
 def remove_run(client: docker.DockerClient, project: str, run_id: str) -> int:
-    """Remove the containers, networks and volumes labelled with this run."""
-    filters = {"label": [f"{LABEL_PROJECT}={project}", f"{LABEL_RUN}={run_id}"]}
+    """Remove the containers, networks and volumes labelled with this run; return how many."""
     removed = 0
-    for container in client.containers.list(all=True, filters=filters):
+    for item in _resources(client, {"label": [f"{LABEL_PROJECT}={project}", f"{LABEL_RUN}={run_id}"]}):
         try:
-            container.remove(force=True, v=True)
-            removed += 1
-        except NotFound:
-            pass
-    for network in client.networks.list(filters=filters):
-        try:
-            network.remove()
-            removed += 1
-        except NotFound:
-            pass
-    for volume in client.volumes.list(filters=filters):
-        try:
-            volume.remove(force=True)
+            if isinstance(item, Container):
+                item.remove(force=True, v=True)
+            elif isinstance(item, Volume):
+                item.remove(force=True)
+            else:
+                item.remove()
             removed += 1
         except NotFound:
             pass
@@ -323,10 +322,8 @@ def remove_run(client: docker.DockerClient, project: str, run_id: str) -> int:
 
 def runs(client: docker.DockerClient, project: str) -> dict[str, str]:
     """Run id -> owner tag of every run of this project that has resources on the engine."""
-    filters = {"label": f"{LABEL_PROJECT}={project}"}
     found: dict[str, str] = {}
-    for item in [*client.containers.list(all=True, filters=filters),
-                 *client.networks.list(filters=filters), *client.volumes.list(filters=filters)]:
+    for item in _resources(client, {"label": f"{LABEL_PROJECT}={project}"}):
         labels = item.attrs.get("Labels") or item.attrs.get("Config", {}).get("Labels") or {}
         if LABEL_RUN in labels:
             found[labels[LABEL_RUN]] = labels.get(LABEL_OWNER, "")

@@ -72,6 +72,11 @@ def about(order: Order) -> Callable[[Event], bool]:
     return lambda event: bool(order.id) and order_data(event).get("order_id") == order.id
 
 
+def event_about(order: Order, key: str) -> Callable[[Event], bool]:
+    """A test: the event has this routing key and is about this order."""
+    return lambda event: event.routing_key == key and about(order)(event)
+
+
 def expect_complete(event: Event, order: Order, customer: str) -> None:
     """An order event names the order, the customer, the store, each item with its unit price, and the total."""
     data = order_data(event)

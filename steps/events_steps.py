@@ -25,9 +25,9 @@ def step_record_events(context):
 @then('within {seconds:Seconds} a "{event}" event is published for {whose:Whose} order')
 def step_order_event(context, seconds, event, whose):
     """Example: Then within 2 seconds an "order confirmed" event is published for her order"""
-    order, key = context.shop.order_of(whose), announcements.key_of(event)
+    order = context.shop.order_of(whose)
     announcements.recorded(context).expect(f"{announcements.a(event)} event for {order.person}'s order",
-                                           lambda e: e.routing_key == key and traces.about(order)(e), seconds)
+                                           traces.event_about(order, announcements.key_of(event)), seconds)
 
 
 @then("within {seconds:Seconds} these events are published for {whose:Whose} order:")
@@ -38,10 +38,10 @@ def step_order_events(context, seconds, whose):
         | payment captured   |
         | order confirmed    |
     """
-    order, events = context.shop.order_of(whose), announcements.recorded(context)
-    wanted = [row["event"] for row in wording.rows(context.table, "event")]
-    events.expect_each([(name, lambda e, key=announcements.key_of(name): e.routing_key == key and traces.about(order)(e))
-                        for name in wanted], seconds, about=f" for {order.person}'s order")
+    order = context.shop.order_of(whose)
+    wanted = [(row["event"], traces.event_about(order, announcements.key_of(row["event"])))
+              for row in wording.rows(context.table, "event")]
+    announcements.recorded(context).expect_each(wanted, seconds, about=f" for {order.person}'s order")
 
 
 @then("within {seconds:Seconds} these stock changes are published:")

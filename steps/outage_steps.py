@@ -6,13 +6,13 @@ service taken down in a scenario is brought back when the scenario ends, whateve
 
 from behave import given, when
 
-from crucible import outages
+from crucible import faults
 
 
 @given("the message broker is down")
 def step_broker_down(context):
     """Example: Given the message broker is down"""
-    outages.take_down(context, outages.BROKER)
+    faults.take_down(context, faults.BROKER)
 
 
 @when("the message broker comes back")
@@ -21,7 +21,7 @@ def step_broker_back(context):
 
     Waits until the broker accepts connections again.
     """
-    outages.bring_back(context.stack, outages.BROKER)
+    faults.bring_back(context.stack, faults.BROKER)
 
 
 @when("the {service:w} service restarts")
@@ -30,4 +30,4 @@ def step_service_restarts(context, service):
 
     Stops the service and starts it again, waiting until it is ready.
     """
-    outages.restart(context.stack, service)
+    faults.restart(context.stack, service)

@@ -14,7 +14,7 @@ a whole number.
 
 from behave import given, register_type, then, when
 
-from crucible import outcomes, wording
+from crucible import outcomes, polling, wording
 from crucible.money import Money
 
 register_type(**wording.TYPES)
@@ -102,8 +102,8 @@ def step_stores_have_now(context):
 @then('within {seconds:Seconds} the "{store}" store has {quantity:d} "{product}" again')
 def step_store_has_again(context, seconds, store, quantity, product):
     """Example: Then within 3 seconds the "North" store has 5 "Blue Mug" again"""
-    outcomes.expect_within(seconds, lambda: context.shop.stock(store, product),
-                           lambda found: outcomes.expect_stock(found, quantity, store, product))
+    polling.eventually(lambda: context.shop.stock(store, product),
+                       lambda found: outcomes.expect_stock(found, quantity, store, product), seconds)
 
 
 @then('the transfer is refused because "{reason}"')
@@ -116,7 +116,7 @@ def step_transfer_refused(context, reason):
 def step_chain_availability(context, seconds, quantity, product):
     """Example: Then within 1 second the chain has 6 "Blue Mug" available"""
     check = outcomes.availability_check(product, quantity, None, context.names.store)
-    outcomes.expect_within(seconds, lambda: context.shop.availability(product), check)
+    polling.eventually(lambda: context.shop.availability(product), check, seconds)
 
 
 @then('within {seconds:Seconds} the chain has {quantity:d} "{product}" available:')
@@ -128,4 +128,4 @@ def step_chain_availability_by_store(context, seconds, quantity, product):
     """
     stores = {row["store"]: wording.quantity(row["quantity"]) for row in wording.rows(context.table, "store", "quantity")}
     check = outcomes.availability_check(product, quantity, stores, context.names.store)
-    outcomes.expect_within(seconds, lambda: context.shop.availability(product), check)
+    polling.eventually(lambda: context.shop.availability(product), check, seconds)

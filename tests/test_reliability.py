@@ -17,7 +17,6 @@ import json
 import uuid
 from pathlib import Path
 
-import docker
 import pytest
 
 from crucible import engine, stack
