@@ -65,7 +65,6 @@ def roles(*allowed):
                                allowed_roles=list(allowed))
             return view(*args, **kwargs)
 
-        guarded.allowed_roles = allowed
         return guarded
 
     return decorate

@@ -17,7 +17,7 @@ import pika.exceptions
 import psycopg2
 import psycopg2.extensions
 
-from service import SERVICE, current_request_id, log_event, request_id_scope, utc_now
+from service import SERVICE, current_request_id, log, log_event, request_id_scope, utc_now
 
 EXCHANGE = os.environ.get("EVENTS_EXCHANGE", "retail.events")
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://crucible:crucible@rabbitmq:5672/%2F")
@@ -193,7 +193,7 @@ class Relay(_BrokerLink):
                     self._publish_due()
                 self._wait(0.2)
             except Exception:  # never let the relay thread die
-                logging.getLogger(SERVICE).exception("outbox relay error")
+                log.exception("outbox relay error")
                 time.sleep(RETRY_SECONDS)
 
     def _ensure_broker(self):
@@ -367,5 +367,5 @@ class Consumer(_BrokerLink):
                 time.sleep(0.5)
                 return
             except Exception:
-                logging.getLogger(SERVICE).exception("event handler failed; message dropped")
+                log.exception("event handler failed; message dropped")
             channel.basic_ack(method.delivery_tag)

@@ -1,5 +1,10 @@
 """Building blocks for the services' hand-written OpenAPI 3.0.3 documents."""
 
+NAME = {"type": "string", "minLength": 1, "maxLength": 200}  # a string field as service.require(..., str) checks it
+NULLABLE = {"type": "string", "nullable": True}
+REVIEW_REQUEST = {"type": "object", "required": ["decision"],
+                  "properties": {"decision": {"type": "string", "enum": ["approve", "decline"]}, "note": NAME}}
+
 ERROR = {
     "type": "object",
     "required": ["error"],

@@ -1,4 +1,5 @@
 """Shared plumbing for the Crucible retail services: JSON logs, request ids, JSON errors, Postgres, health."""
+import hashlib
 import json
 import logging
 import os
@@ -76,7 +77,7 @@ def request_id_scope(request_id):
 
 def utc_now():
     """The current time as an ISO-8601 UTC string with milliseconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(datetime.now(timezone.utc))
 
 
 def iso(moment):
@@ -137,8 +138,9 @@ class Database:
         self.dsn, self.schema = dsn, schema
         self._local = threading.local()
 
-    def connect(self, attempts=3, apply_schema=True):
+    def connect(self):
         """Open a connection (applying the schema), retrying briefly while Postgres is coming up."""
+        attempts = 3
         for attempt in range(1, attempts + 1):
             try:
                 conn = psycopg2.connect(self.dsn, connect_timeout=2, application_name=SERVICE,
@@ -148,8 +150,6 @@ class Database:
                 if attempt == attempts:
                     raise
                 time.sleep(0.2 * attempt)
-        if not apply_schema:
-            return conn
         # A new connection applies the schema only if its last table (outbox) is missing: an empty
         # database (first start, or a Postgres that lost its data) heals itself, while a running
         # service never takes DDL locks that could deadlock with requests in flight. The advisory
@@ -219,6 +219,14 @@ class Database:
                     time.sleep(0.25)
 
         threading.Thread(target=run, name="db-warm-up", daemon=True).start()
+
+
+def newest_first(cur, table, filters, limit):
+    """Up to limit rows of table, newest first, matching column = value for every filter not None."""
+    matching = {column: value for column, value in filters.items() if value is not None}
+    where = ("WHERE " + " AND ".join(f"{column} = %s" for column in matching)) if matching else ""
+    cur.execute(f"SELECT * FROM {table} {where} ORDER BY created_at DESC, id LIMIT %s", (*matching.values(), limit))
+    return cur.fetchall()
 
 
 # ---------------------------------------------------------------- request validation
@@ -295,16 +303,40 @@ def parse_items(body, prices=False):
     return parsed
 
 
-def idempotency_key(required=True):
+def query_limit():
+    """The ?limit= query parameter (1-500, default 100) as an integer, else 400."""
+    limit = request.args.get("limit", "100")
+    if not limit.isdigit() or not 1 <= int(limit) <= 500:
+        raise ApiError(400, "limit must be an integer from 1 to 500")
+    return int(limit)
+
+
+def parse_review(body):
+    """Return (decision, note) of a staff review body: decision "approve" or "decline", note optional."""
+    decision = require(body, "decision", str)
+    if decision not in ("approve", "decline"):
+        raise ApiError(400, "decision must be \"approve\" or \"decline\"")
+    return decision, optional(body, "note", str)
+
+
+def idempotency_key():
     """Return the request's Idempotency-Key header (1-200 printable characters), else 400."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
-        if required:
-            raise ApiError(400, "the Idempotency-Key header is required")
-        return None
+        raise ApiError(400, "the Idempotency-Key header is required")
     if len(key) > 200 or not key.isprintable():
         raise ApiError(400, "the Idempotency-Key header must be 1-200 printable characters")
     return key
+
+
+def request_hash(value):
+    """sha256 of a canonical JSON form of value (what a repeated Idempotency-Key must match)."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def replay(body, status):
+    """Answer a repeated Idempotency-Key with its first result."""
+    return jsonify(body), status, {"Idempotent-Replayed": "true"}
 
 
 def luhn_valid(number):
@@ -334,6 +366,11 @@ def parse_card(body):
     if not luhn_valid(digits):
         raise ApiError(400, "card.number fails the Luhn check", reason="invalid card")
     return digits
+
+
+def card_fingerprint(digits):
+    """sha256 hex of a card number's digits: how payments and fraud's blocklist name a card."""
+    return hashlib.sha256(digits.encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- the Flask app

@@ -3,7 +3,6 @@ blocked cards and BINs); every decision and every staff review is recorded and q
 
 It never sees a card number: callers send a fingerprint (sha256 hex of the number), the BIN and last4.
 """
-import hashlib
 import logging
 import os
 import re
@@ -15,8 +14,8 @@ from psycopg2.extras import Json
 from auth import roles
 from events import OUTBOX_SCHEMA, Relay, emit
 from openapi_spec import SPEC
-from service import (ApiError, Database, create_app, iso, json_body, log_event, on_worker_start, optional,
-                     require, MAX_CENTS)
+from service import (MAX_CENTS, ApiError, Database, card_fingerprint, create_app, iso, json_body, log_event,
+                     newest_first, on_worker_start, optional, parse_review, query_limit, require)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS screenings (
@@ -173,20 +172,12 @@ def get_decision(screening_id):
 @roles(*INTERNAL)
 def list_decisions():
     """Recorded decisions, newest first, filtered by last4, bin, order_id, payment_id, customer, decision."""
-    clauses, values = [], []
-    for param, column in (("last4", "card_last4"), ("bin", "card_bin"), ("order_id", "order_id"),
-                          ("payment_id", "payment_id"), ("customer", "customer"), ("decision", "decision")):
-        value = request.args.get(param)
-        if value is not None:
-            clauses.append(f"{column} = %s")
-            values.append(value)
-    limit = request.args.get("limit", "100")
-    if not limit.isdigit() or not 1 <= int(limit) <= 500:
-        raise ApiError(400, "limit must be an integer from 1 to 500")
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    filters = {column: request.args.get(param) for param, column in (
+        ("last4", "card_last4"), ("bin", "card_bin"), ("order_id", "order_id"), ("payment_id", "payment_id"),
+        ("customer", "customer"), ("decision", "decision"))}
+    limit = query_limit()
     with db.transaction() as cur:
-        cur.execute(f"SELECT * FROM screenings {where} ORDER BY created_at DESC, id LIMIT %s", (*values, int(limit)))
-        rows = cur.fetchall()
+        rows = newest_first(cur, "screenings", filters, limit)
     return jsonify({"decisions": [decision_json(row) for row in rows]})
 
 
@@ -196,10 +187,7 @@ def list_decisions():
 def review(screening_id):
     """Record a staff decision on a 'review' screening; repeating the same decision is a no-op."""
     body = json_body()
-    decision = require(body, "decision", str)
-    if decision not in ("approve", "decline"):
-        raise ApiError(400, "decision must be \"approve\" or \"decline\"")
-    note = optional(body, "note", str)
+    decision, note = parse_review(body)
     reviewer = optional(body, "reviewer", str) or g.principal.actor
     with db.transaction() as cur:
         row = find(cur, screening_id, lock=True)
@@ -237,7 +225,7 @@ def block():
         digits = re.sub(r"[ -]", "", raw) if isinstance(raw, str) else ""
         if not digits.isdigit() or not digits.isascii() or not 12 <= len(digits) <= 19:
             raise ApiError(400, "card_number must be a string of 12 to 19 digits")
-        kind, value = "card", hashlib.sha256(digits.encode()).hexdigest()
+        kind, value = "card", card_fingerprint(digits)
         card_bin, last4 = digits[:6], digits[-4:]
     else:
         card_bin = require(body, "bin", str)

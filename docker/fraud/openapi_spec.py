@@ -1,9 +1,7 @@
 """The fraud service's OpenAPI 3.0.3 document (hand-written)."""
-from openapi import body, document, errors, operation, path_param, query_param, ref, response
+from openapi import NAME, NULLABLE, body, document, errors, operation, path_param, query_param, ref, response
 
-NAME = {"type": "string", "minLength": 1, "maxLength": 200}
 DECISION_ID = path_param("screening_id", "Decision (screening) id.")
-NULLABLE = {"type": "string", "nullable": True}
 
 SCHEMAS = {
     "ScreeningRequest": {

@@ -14,7 +14,7 @@ from psycopg2.extras import Json
 from auth import roles
 from events import OUTBOX_SCHEMA, Consumer, Relay, emit
 from openapi_spec import SPEC
-from service import (ApiError, Database, create_app, iso, json_body, log_event, on_worker_start, optional,
+from service import (ApiError, Database, create_app, iso, json_body, log, log_event, on_worker_start, optional,
                      parse_items, request_id_scope, require)
 
 SCHEMA = """
@@ -293,13 +293,19 @@ def reserve():
     return jsonify(reservation_json(row)), 201
 
 
-def locked_reservation(cur, reservation_id):
-    """The reservation row, locked for update, else 404."""
-    cur.execute("SELECT * FROM reservations WHERE id = %s FOR UPDATE", (reservation_id,))
+def find_reservation(cur, reservation_id, lock=False):
+    """The reservation row (locked for update if lock), else 404."""
+    cur.execute("SELECT * FROM reservations WHERE id = %s" + (" FOR UPDATE" if lock else ""), (reservation_id,))
     row = cur.fetchone()
     if row is None:
         raise ApiError(404, "reservation not found", id=reservation_id)
     return row
+
+
+def wrong_state(row):
+    """409 for an operation the reservation's status does not allow."""
+    return ApiError(409, f"reservation is {row['status']}", reason=f"reservation {row['status']}",
+                    status=row["status"])
 
 
 def put_back(cur, row, status, cause):
@@ -317,10 +323,7 @@ def put_back(cur, row, status, cause):
 def get_reservation(reservation_id):
     """Return one reservation."""
     with db.transaction() as cur:
-        cur.execute("SELECT * FROM reservations WHERE id = %s", (reservation_id,))
-        row = cur.fetchone()
-    if row is None:
-        raise ApiError(404, "reservation not found", id=reservation_id)
+        row = find_reservation(cur, reservation_id)
     return jsonify(reservation_json(row))
 
 
@@ -329,10 +332,9 @@ def get_reservation(reservation_id):
 def confirm(reservation_id):
     """Make a reservation final (it no longer expires); confirming twice is a no-op."""
     with db.transaction() as cur:
-        row = locked_reservation(cur, reservation_id)
+        row = find_reservation(cur, reservation_id, lock=True)
         if row["status"] in ("released", "expired"):
-            raise ApiError(409, f"reservation is {row['status']}", reason=f"reservation {row['status']}",
-                           status=row["status"])
+            raise wrong_state(row)
         if row["status"] == "reserved":
             cur.execute("UPDATE reservations SET status = 'confirmed', updated_at = now() WHERE id = %s RETURNING *",
                         (reservation_id,))
@@ -347,9 +349,9 @@ def confirm(reservation_id):
 def release(reservation_id):
     """Release a reservation, returning its stock; releasing twice (or after expiry) is a no-op."""
     with db.transaction() as cur:
-        row = locked_reservation(cur, reservation_id)
+        row = find_reservation(cur, reservation_id, lock=True)
         if row["status"] == "confirmed":
-            raise ApiError(409, "reservation is confirmed", reason="reservation confirmed", status="confirmed")
+            raise wrong_state(row)
         if row["status"] == "reserved":
             row = put_back(cur, row, "released", "release")
             log_event(logging.INFO, "reservation released", reservation_id=reservation_id, order_id=row["order_id"])
@@ -362,10 +364,9 @@ def extend(reservation_id):
     """Set a reserved reservation to expire ttl_seconds from now."""
     ttl = require(json_body(), "ttl_seconds", int, minimum=1, maximum=MAX_TTL)
     with db.transaction() as cur:
-        row = locked_reservation(cur, reservation_id)
+        row = find_reservation(cur, reservation_id, lock=True)
         if row["status"] != "reserved":
-            raise ApiError(409, f"reservation is {row['status']}", reason=f"reservation {row['status']}",
-                           status=row["status"])
+            raise wrong_state(row)
         cur.execute("UPDATE reservations SET expires_at = now() + make_interval(secs => %s), updated_at = now()"
                     " WHERE id = %s RETURNING *", (ttl, reservation_id))
         row = cur.fetchone()
@@ -400,7 +401,7 @@ def sweeper():
         except psycopg2.Error:
             pass  # database down or a conflicting transaction: try again on the next sweep
         except Exception:
-            logging.getLogger("inventory").exception("reservation sweeper error")
+            log.exception("reservation sweeper error")
         time.sleep(SWEEP_SECONDS)
 
 

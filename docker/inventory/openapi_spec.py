@@ -1,7 +1,6 @@
 """The inventory service's OpenAPI 3.0.3 document (hand-written)."""
-from openapi import body, document, errors, operation, path_param, ref, response
+from openapi import NAME, body, document, errors, operation, path_param, ref, response
 
-NAME = {"type": "string", "minLength": 1, "maxLength": 200}
 STORE, SKU = path_param("store", "Store id."), path_param("sku", "Stock keeping unit.")
 RESERVATION = path_param("reservation_id", "Reservation id (uuid).")
 ITEM = {"type": "object", "required": ["sku", "quantity"],
@@ -99,6 +98,8 @@ SCHEMAS = {
 ANY_ROLE = ("customer", "staff", "admin", "service")
 INTERNAL = ("service", "staff", "admin")
 NOT_ENOUGH = response("Not enough stock in the store.", ref("NotEnoughStock"))
+RELEASED = {"200": response("Released (or already released/expired).", ref("Reservation")),
+            **errors(401, 403, 404, 503, e409="The reservation is confirmed.")}
 
 PATHS = {
     "/stock/{store}/{sku}": {
@@ -148,9 +149,7 @@ PATHS = {
         "get": operation("One reservation.", INTERNAL,
                          {"200": response("The reservation.", ref("Reservation")), **errors(401, 403, 404, 503)},
                          parameters=(RESERVATION,)),
-        "delete": operation("Release a reservation (same as POST .../release).", INTERNAL,
-                            {"200": response("Released (or already released/expired).", ref("Reservation")),
-                             **errors(401, 403, 404, 503, e409="The reservation is confirmed.")},
+        "delete": operation("Release a reservation (same as POST .../release).", INTERNAL, RELEASED,
                             parameters=(RESERVATION,)),
     },
     "/reservations/{reservation_id}/confirm": {
@@ -161,9 +160,7 @@ PATHS = {
     },
     "/reservations/{reservation_id}/release": {
         "post": operation("Release a reservation: stock back to the store (event cause \"release\").", INTERNAL,
-                          {"200": response("Released (or already released/expired).", ref("Reservation")),
-                           **errors(401, 403, 404, 503, e409="The reservation is confirmed.")},
-                          parameters=(RESERVATION,)),
+                          RELEASED, parameters=(RESERVATION,)),
     },
     "/reservations/{reservation_id}/extend": {
         "post": operation("Make a reserved reservation expire ttl_seconds from now.", INTERNAL,

@@ -1,6 +1,5 @@
 """Orders service: checkout (reserve stock -> authorise payment -> capture -> confirm, compensating on
 any failure), staff review of held orders, customers' own orders, and idempotent returns."""
-import hashlib
 import json
 import logging
 import os
@@ -15,7 +14,8 @@ from downstream import Downstream, Unavailable, body_of
 from events import OUTBOX_SCHEMA, Relay, emit
 from openapi_spec import SPEC
 from service import (MAX_CENTS, ApiError, Database, create_app, idempotency_key, iso, json_body, log_event,
-                     on_worker_start, optional, parse_card, parse_items, require)
+                     newest_first, on_worker_start, optional, parse_card, parse_items, parse_review, query_limit,
+                     replay, request_hash, require)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -98,11 +98,6 @@ def order_event(row):
             "payment_id": row["payment_id"], "reservation_id": row["reservation_id"], "card_last4": row["card_last4"]}
 
 
-def request_hash(value):
-    """sha256 of a canonical JSON form of value."""
-    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
 # ---------------------------------------------------------------- state changes
 
 def update_order(cur, order_id, event=None, **columns):
@@ -146,13 +141,11 @@ def void(payment_id):
 def refund_all(order_id, payment_id, amount):
     """Best-effort full refund of a captured payment that must not stand."""
     try:
-        response = payments.call("POST", f"/payments/{payment_id}/refunds", idempotency_key=f"cancel:{order_id}",
-                                 json={"amount_cents": amount, "reason": "order not completed"})
-        return response.status_code == 201
+        payments.call("POST", f"/payments/{payment_id}/refunds", idempotency_key=f"cancel:{order_id}",
+                      json={"amount_cents": amount, "reason": "order not completed"})
     except Unavailable:
         log_event(logging.ERROR, "could not refund a captured payment of a failed order", payment_id=payment_id,
                   order_id=order_id)
-        return False
 
 
 def settle(order_id, payment_id, reservation_id, amount):
@@ -332,20 +325,9 @@ def list_orders():
             raise ApiError(403, "customers may only list their own orders")
         customer = principal.sub
     status = request.args.get("status")
-    limit = request.args.get("limit", "100")
-    if not limit.isdigit() or not 1 <= int(limit) <= 500:
-        raise ApiError(400, "limit must be an integer from 1 to 500")
-    clauses, values = [], []
-    if customer is not None:
-        clauses.append("customer = %s")
-        values.append(customer)
-    if status is not None:
-        clauses.append("status = %s")
-        values.append(status)
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    limit = query_limit()
     with db.transaction() as cur:
-        cur.execute(f"SELECT * FROM orders {where} ORDER BY created_at DESC, id LIMIT %s", (*values, int(limit)))
-        rows = cur.fetchall()
+        rows = newest_first(cur, "orders", {"customer": customer, "status": status}, limit)
     return jsonify({"orders": [order_json(row) for row in rows]})
 
 
@@ -355,11 +337,7 @@ def list_orders():
 @roles("staff", "admin")
 def review_order(order_id):
     """Approve (capture, confirm) or decline (release) a held order; fraud and payments record the decision."""
-    body = json_body()
-    decision = require(body, "decision", str)
-    if decision not in ("approve", "decline"):
-        raise ApiError(400, "decision must be \"approve\" or \"decline\"")
-    note = optional(body, "note", str)
+    decision, note = parse_review(json_body())
     with db.transaction() as cur:
         # The row lock serialises concurrent reviews of the same order for the whole exchange.
         row = visible_order(cur, order_id, lock=True)
@@ -382,7 +360,7 @@ def review_order(order_id):
             status, reason, detail, http_status = settle(order_id, row["payment_id"], row["reservation_id"],
                                                          row["total_cents"])
             if status == "confirmed":
-                reason, http_status = None, 200
+                http_status = 200
         row = update_order(cur, order_id, status, status=status, reason=reason, detail=detail)
     log_event(logging.INFO, f"held order {status} by review", order_id=order_id, decision=decision, reason=reason)
     return jsonify(order_json(row)), http_status
@@ -410,11 +388,9 @@ def start_return(order_id, key, store, items, digest):
             if existing["request_hash"] != digest:
                 raise ApiError(422, "Idempotency-Key was already used with a different return",
                                reason="idempotency key reused")
-            if existing["status"] == "completed":
-                return existing, order
             if existing["status"] == "failed":
                 raise ApiError(409, "this return was refused", reason="return refused", return_id=existing["id"])
-            return existing, order
+            return existing, order  # completed: replayed; pending: the retry finishes it
         if order["status"] not in ("confirmed", "partially_returned"):
             raise ApiError(409, f"order is {order['status']}; only confirmed orders can be returned",
                            reason="not returnable", status=order["status"])
@@ -461,7 +437,7 @@ def return_items(order_id):
     ret, order = start_return(order_id, key, store, items, digest)
     if ret["status"] == "completed":
         log_event(logging.INFO, "return replayed", order_id=order_id, return_id=ret["id"])
-        return jsonify(ret["response"]), 201, {"Idempotent-Replayed": "true"}
+        return replay(ret["response"], 201)
     retry = "; retry with the same Idempotency-Key"
 
     # 1. refund exactly the returned items' price (payments de-duplicates by the return's id)
@@ -500,7 +476,7 @@ def return_items(order_id):
         cur.execute("SELECT * FROM returns WHERE id = %s FOR UPDATE", (ret["id"],))
         ret = cur.fetchone()
         if ret["status"] == "completed":  # a concurrent retry finished first
-            return jsonify(ret["response"]), 201, {"Idempotent-Replayed": "true"}
+            return replay(ret["response"], 201)
         returned = {item["sku"]: item["quantity"] for item in ret["items"]}
         new_items = [{**item, "returned_quantity": item["returned_quantity"] + returned.get(item["sku"], 0)}
                      for item in order["items"]]

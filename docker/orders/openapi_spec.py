@@ -1,8 +1,7 @@
 """The orders service's OpenAPI 3.0.3 document (hand-written)."""
-from openapi import IDEMPOTENCY_KEY, body, document, errors, operation, path_param, query_param, ref, response
+from openapi import (IDEMPOTENCY_KEY, NAME, NULLABLE, REVIEW_REQUEST, body, document, errors, operation, path_param,
+                     query_param, ref, response)
 
-NAME = {"type": "string", "minLength": 1, "maxLength": 200}
-NULLABLE = {"type": "string", "nullable": True}
 ORDER_ID = path_param("order_id", "Order id (uuid).")
 STATUSES = ["pending", "held", "confirmed", "rejected", "partially_returned", "returned"]
 REASONS = ["not enough stock", "quantity must be positive", "payment declined", "fraud declined",
@@ -54,8 +53,7 @@ SCHEMAS = {
     },
     "OrderList": {"type": "object", "required": ["orders"],
                   "properties": {"orders": {"type": "array", "items": ref("Order")}}},
-    "ReviewRequest": {"type": "object", "required": ["decision"],
-                      "properties": {"decision": {"type": "string", "enum": ["approve", "decline"]}, "note": NAME}},
+    "ReviewRequest": REVIEW_REQUEST,
     "ReturnRequest": {
         "type": "object", "required": ["store", "items"],
         "properties": {

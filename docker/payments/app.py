@@ -4,7 +4,6 @@ Idempotency keys: a repeated key returns the first result and never charges or r
 Card numbers are used only in memory: the service keeps and returns the BIN and last four digits,
 and sends fraud a sha256 fingerprint, never the number.
 """
-import hashlib
 import json
 import logging
 import os
@@ -17,8 +16,8 @@ from auth import roles
 from downstream import Downstream, Unavailable, body_of
 from events import OUTBOX_SCHEMA, Relay, emit
 from openapi_spec import SPEC
-from service import (MAX_CENTS, ApiError, Database, create_app, idempotency_key, iso, json_body, log_event,
-                     on_worker_start, optional, parse_card, require)
+from service import (MAX_CENTS, ApiError, Database, card_fingerprint, create_app, idempotency_key, iso, json_body,
+                     log_event, on_worker_start, optional, parse_card, parse_review, replay, request_hash, require)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS payments (
@@ -72,11 +71,6 @@ fraud = Downstream("fraud", os.environ.get("FRAUD_URL", "http://fraud:8000"),
 app = create_app(db, SPEC, readiness_checks=(relay.check,))
 
 
-def request_hash(value):
-    """sha256 of a canonical JSON form of value (what a repeated idempotency key must match)."""
-    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
 def payment_json(row, refunds=None):
     """Public JSON form of a payments row: last4 and BIN, never the card number."""
     out = {"id": row["id"], "order_id": row["order_id"], "customer": row["customer"],
@@ -108,14 +102,9 @@ def event_data(row):
             "fraud_decision": row["fraud_decision"]}
 
 
-def replay(body, status):
-    """Answer a repeated idempotency key with the first result."""
-    return jsonify(body), status, {"Idempotent-Replayed": "true"}
-
-
-def locked(cur, payment_id):
-    """The payments row locked for update, else 404."""
-    cur.execute("SELECT * FROM payments WHERE id = %s FOR UPDATE", (payment_id,))
+def find_payment(cur, payment_id, lock=False):
+    """The payments row (locked for update if lock), else 404."""
+    cur.execute("SELECT * FROM payments WHERE id = %s" + (" FOR UPDATE" if lock else ""), (payment_id,))
     row = cur.fetchone()
     if row is None:
         raise ApiError(404, "payment not found", id=payment_id)
@@ -130,13 +119,13 @@ def update(cur, payment_id, **columns):
     return cur.fetchone()
 
 
-def screen(payment_id, order_id, customer, amount, number):
-    """Ask fraud for a decision on this attempt; return the decision body (503 if fraud cannot answer)."""
-    facts = {"fingerprint": hashlib.sha256(number.encode()).hexdigest(), "bin": number[:6], "last4": number[-4:]}
+def screen(payment_id, order_id, customer, amount, card):
+    """Ask fraud for a decision on this attempt (card: fingerprint, bin, last4); return the decision body
+    (503 if fraud cannot answer)."""
     try:
         response = fraud.call("POST", "/screenings", json={"payment_id": payment_id, "order_id": order_id,
                                                            "customer": customer, "amount_cents": amount,
-                                                           "card": facts})
+                                                           "card": card})
     except Unavailable as exc:
         raise ApiError(503, "fraud screening unavailable", reason="fraud unavailable", detail=str(exc)) from None
     decision = body_of(response)
@@ -160,9 +149,9 @@ def authorise():
         raise ApiError(400, "currency must be three capital letters")
     customer = optional(body, "customer", str)
     number = parse_card(body)
-    fingerprint = hashlib.sha256(number.encode()).hexdigest()
+    card = {"fingerprint": card_fingerprint(number), "bin": number[:6], "last4": number[-4:]}
     digest = request_hash({"order_id": order_id, "amount_cents": amount, "currency": currency,
-                           "customer": customer, "card": fingerprint})
+                           "customer": customer, "card": card["fingerprint"]})
     with db.transaction() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (IDEMPOTENCY_LOCK, key))
         cur.execute("SELECT * FROM payments WHERE idempotency_key = %s", (key,))
@@ -174,7 +163,7 @@ def authorise():
             log_event(logging.INFO, "payment replayed", payment_id=existing["id"], idempotency_key=key)
             return replay(existing["first_response"], existing["first_status"])
         payment_id = str(uuid.uuid4())
-        decision = screen(payment_id, order_id, customer, amount, number)
+        decision = screen(payment_id, order_id, customer, amount, card)
         status, reason, detail = "authorised", None, None
         if decision["decision"] == "decline":
             status, reason, detail = "declined", "fraud declined", ", ".join(decision.get("reasons") or ["declined"])
@@ -205,10 +194,7 @@ def authorise():
 def get_payment(payment_id):
     """One payment with its refunds."""
     with db.transaction() as cur:
-        cur.execute("SELECT * FROM payments WHERE id = %s", (payment_id,))
-        row = cur.fetchone()
-        if row is None:
-            raise ApiError(404, "payment not found", id=payment_id)
+        row = find_payment(cur, payment_id)
         cur.execute("SELECT * FROM refunds WHERE payment_id = %s ORDER BY created_at, id", (payment_id,))
         refunds = cur.fetchall()
     return jsonify(payment_json(row, refunds))
@@ -232,7 +218,7 @@ def list_payments():
 def capture(payment_id):
     """Capture an authorised payment in full; capturing again is a no-op."""
     with db.transaction() as cur:
-        row = locked(cur, payment_id)
+        row = find_payment(cur, payment_id, lock=True)
         if row["status"] in ("captured", "partially_refunded", "refunded"):
             return jsonify(payment_json(row))
         if row["status"] != "authorised":
@@ -250,7 +236,7 @@ def capture(payment_id):
 def void(payment_id):
     """Cancel an uncaptured authorisation; voiding again is a no-op."""
     with db.transaction() as cur:
-        row = locked(cur, payment_id)
+        row = find_payment(cur, payment_id, lock=True)
         if row["status"] in ("voided", "declined"):
             return jsonify(payment_json(row))
         if row["status"] not in ("authorised", "pending_review"):
@@ -266,13 +252,9 @@ def void(payment_id):
 @roles(*INTERNAL)
 def review(payment_id):
     """Apply a staff decision to a payment pending review; fraud records it first."""
-    body = json_body()
-    decision = require(body, "decision", str)
-    if decision not in ("approve", "decline"):
-        raise ApiError(400, "decision must be \"approve\" or \"decline\"")
-    note = optional(body, "note", str)
+    decision, note = parse_review(json_body())
     with db.transaction() as cur:
-        row = locked(cur, payment_id)
+        row = find_payment(cur, payment_id, lock=True)
         if row["review_decision"] == decision:
             return jsonify(payment_json(row))
         if row["status"] != "pending_review":
@@ -308,7 +290,7 @@ def refund(payment_id):
     reason = optional(body, "reason", str)
     digest = request_hash({"amount_cents": amount, "reason": reason})
     with db.transaction() as cur:
-        row = locked(cur, payment_id)
+        row = find_payment(cur, payment_id, lock=True)
         cur.execute("SELECT * FROM refunds WHERE payment_id = %s AND idempotency_key = %s", (payment_id, key))
         existing = cur.fetchone()
         if existing is not None:

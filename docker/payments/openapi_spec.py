@@ -1,8 +1,7 @@
 """The payments service's OpenAPI 3.0.3 document (hand-written)."""
-from openapi import IDEMPOTENCY_KEY, body, document, errors, operation, path_param, query_param, ref, response
+from openapi import (IDEMPOTENCY_KEY, NAME, NULLABLE, REVIEW_REQUEST, body, document, errors, operation, path_param,
+                     query_param, ref, response)
 
-NAME = {"type": "string", "minLength": 1, "maxLength": 200}
-NULLABLE = {"type": "string", "nullable": True}
 PAYMENT_ID = path_param("payment_id", "Payment id (uuid).")
 STATUSES = ["authorised", "pending_review", "declined", "captured", "partially_refunded", "refunded", "voided"]
 
@@ -47,8 +46,7 @@ SCHEMAS = {
     },
     "PaymentList": {"type": "object", "required": ["payments"],
                     "properties": {"payments": {"type": "array", "items": ref("Payment")}}},
-    "ReviewRequest": {"type": "object", "required": ["decision"],
-                      "properties": {"decision": {"type": "string", "enum": ["approve", "decline"]}, "note": NAME}},
+    "ReviewRequest": REVIEW_REQUEST,
     "RefundRequest": {"type": "object", "required": ["amount_cents"],
                       "properties": {"amount_cents": {"type": "integer", "minimum": 1}, "reason": NAME}},
     "Refund": {
