@@ -1,21 +1,12 @@
-"""behave hooks: a short list of fixtures; everything else lives in crucible/."""
+"""behave hooks of the reference suite: Crucible's generic hooks, plus the shop for each scenario."""
 
 from behave import use_fixture
 
-from crucible.fixtures import crucible_stack, feature_scope, scenario_scope, step_finished
-
-
-def before_all(context):
-    use_fixture(crucible_stack, context)
-
-
-def before_feature(context, feature):
-    use_fixture(feature_scope, context, feature)
+from crucible.hooks import after_step, before_all, before_feature  # noqa: F401
+from crucible.hooks import before_scenario as crucible_scenario
+from retail.fixtures import shop_scope
 
 
 def before_scenario(context, scenario):
-    use_fixture(scenario_scope, context, scenario)
-
-
-def after_step(context, step):
-    step_finished(context, step)
+    crucible_scenario(context, scenario)
+    use_fixture(shop_scope, context, scenario)

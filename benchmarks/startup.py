@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from crucible import engine, images, readiness, session  # noqa: E402
-from crucible.compose import load  # noqa: E402
-from crucible.stack import Stack  # noqa: E402
+from crucible import settings
+from crucible.stack import engine, images, readiness, session
+from crucible.stack.running import Stack
 
 
 def one_run(client, project) -> tuple[float, dict[str, float]]:
@@ -40,7 +37,7 @@ def main() -> int:
     args = parser.parse_args()
     polls = [float(p) for p in args.cap.split(",")]
     client = engine.connect()
-    project = load(session.DEFAULT_COMPOSE)
+    project = session.load_project(settings.load(start=Path(__file__).resolve().parents[1]))
     images.build_all(client, project)  # cached: makes sure nothing is built inside the timing
     results: dict[float, list[float]] = {p: [] for p in polls}
     for run in range(1, args.runs + 1):

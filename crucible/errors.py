@@ -49,3 +49,7 @@ class BrokerError(CrucibleError):
 
 class DatabaseError(CrucibleError):
     """A service's database cannot be reached, or a query could not run."""
+
+
+class SettingsError(CrucibleError):
+    """The settings file, an environment override or a -D value is unusable."""

@@ -3,53 +3,52 @@
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import allure
 from behave import fixture
 
-from crucible import auth, console, engine, flaky, report, session, signals
+from crucible import console, settings, signals
 from crucible.errors import CrucibleError, EngineUnavailable
-from crucible.http import Exchange, HttpClient
-from crucible.rest import RestSession
-from crucible.shop import Names, Shop
+from crucible.report import flaky
+from crucible.report import results as report
+from crucible.stack import engine, session
 from crucible.timings import Timings
-from crucible.variables import Variables
+from crucible.vocabulary.auth import Auth
+from crucible.vocabulary.http import Exchange, HttpClient
+from crucible.vocabulary.rest import RestSession
+from crucible.vocabulary.variables import Variables
 
 log = logging.getLogger(__name__)
-
-DEFAULT_RESULTS = "reports/allure-results"
 
 
 @fixture
 def crucible_stack(context):
     """Bring the stack up before the first feature and remove it after the last.
 
-    With ``-D attach=RUN_ID`` (or ``attach=kept``, or $CRUCIBLE_ATTACH) the run uses a stack that
-    ``make up`` left running and leaves it running.
+    With the setting ``run.attach`` (``-D attach=kept`` or a run id, or $CRUCIBLE_RUN_ATTACH) the run
+    uses a stack that ``crucible up`` left running and leaves it running.
     """
     console.setup()
     signals.install()
     context.on_cleanup_error = _cleanup_error
     timings = Timings()
-    userdata = context.config.userdata
-    path = session.compose_path(userdata.get("compose"))
-    attach = userdata.get("attach") or os.environ.get("CRUCIBLE_ATTACH")
+    options = settings.load(context.config.userdata)
+    context.settings = options
+    project = session.load_project(options)
+    attach = options["run.attach"]
     if attach:
-        client, project, image_ids = session.connect(path, timings)
+        client, image_ids = session.connect(project, timings)
         stack = session.attach(client, project, None if attach == "kept" else attach)
         log.info("Attached to run %s of '%s' (it stays up)", stack.run_id, project.name)
     else:
-        client, project, image_ids = session.prepare(path, timings)
+        client, image_ids = session.prepare(project, timings)
         stack = session.start(client, project, timings)
     try:
         for name, url in stack.urls().items():
             log.info("  %-12s %s", name, url)
-        results = Path(userdata.get("allure_results", DEFAULT_RESULTS))
-        report.write_environment(results, _environment(client, stack, image_ids))
+        report.write_environment(options.path("report.results"), _environment(client, stack, image_ids))
         context.stack = stack
         with timings.phase("scenarios"):
             yield stack
@@ -93,8 +92,8 @@ def _environment(client, stack, image_ids: dict[str, str]) -> dict[str, str]:
 
 @fixture
 def feature_scope(context, feature):
-    """Opt-in retry (``-D retry=1`` or $CRUCIBLE_RETRY): a failed scenario runs again, late passes are flaky."""
-    retries = int(context.config.userdata.get("retry") or os.environ.get("CRUCIBLE_RETRY") or 0)
+    """Opt-in retry (setting ``run.retry``, ``-D retry=1``): a failed scenario runs again, late passes are flaky."""
+    retries = context.settings["run.retry"]
     if retries > 0:
         flaky.enable_retry(feature, attempts=retries + 1)
     yield
@@ -102,8 +101,9 @@ def feature_scope(context, feature):
 
 @fixture
 def scenario_scope(context, scenario):
-    """Unique names, a correlation id and recorded HTTP clients for one scenario."""
+    """A unique id, a correlation id, recorded HTTP clients and variables for one scenario."""
     uid = uuid.uuid4().hex[:8]
+    context.uid = uid
     context.correlation_id = f"crucible-{uid}"
     context.started_at = datetime.now(timezone.utc)
     context.exchanges = []
@@ -118,21 +118,20 @@ def scenario_scope(context, scenario):
         allure.attach(exchange.render(), name=exchange.title, attachment_type=allure.attachment_type.TEXT)
 
     clients: dict[tuple[str, str], HttpClient] = {}
+    options = context.settings
 
     def http(service: str) -> HttpClient:
-        url = context.stack.url(service)  # looked up each time: a restarted service has a new host port
+        # looked up each time: a restarted service has a new host port
+        url = context.stack.url(service, options.service(service).get("port"))
         if (service, url) not in clients:
-            clients[service, url] = HttpClient(service, url, record=record, headers=headers)
+            clients[service, url] = HttpClient(service, url, record=record, headers=headers,
+                                               timeout=options["timeouts.http"])
         return clients[service, url]
 
     context.http = http
-    context.names = Names(uid)
-    def signing_key() -> str:
-        return auth.secret(context.stack.project)
-
-    context.shop = Shop(http, context.names, signing_key=signing_key)
+    context.auth = Auth(options, context.stack.project)
     context.variables = Variables(uid)
-    context.rest = RestSession(http, signing_key=signing_key)
+    context.rest = RestSession(http, context.auth)
     yield
     if scenario.status.has_failed():
         attach_service_logs(context)

@@ -8,7 +8,7 @@ brackets, its detail, e.g. "payment declined" ("card declined"), "fraud declined
 
 from behave import given, register_type, then, when
 
-from crucible import cards, outcomes, wording
+from retail import cards, outcomes, wording
 
 register_type(**wording.TYPES)
 

@@ -10,7 +10,7 @@ fraud.
 
 from behave import given, register_type, then
 
-from crucible import announcements, traces, wording
+from retail import announcements, traces, wording
 
 register_type(**wording.TYPES)
 

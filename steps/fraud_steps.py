@@ -8,7 +8,7 @@ issuer). Blocklist entries a scenario makes are removed when it ends; a blocked 
 
 from behave import given, register_type, then, when
 
-from crucible import outcomes, wording
+from retail import outcomes, wording
 
 register_type(**wording.TYPES)
 

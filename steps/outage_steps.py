@@ -6,13 +6,14 @@ service taken down in a scenario is brought back when the scenario ends, whateve
 
 from behave import given, when
 
-from crucible import faults
+from crucible.stack import faults
+from crucible.vocabulary.messaging import broker_service
 
 
 @given("the message broker is down")
 def step_broker_down(context):
     """Example: Given the message broker is down"""
-    faults.take_down(context, faults.BROKER)
+    faults.take_down(context, broker_service(context.stack, context.settings))
 
 
 @when("the message broker comes back")
@@ -21,7 +22,7 @@ def step_broker_back(context):
 
     Waits until the broker accepts connections again.
     """
-    faults.bring_back(context.stack, faults.BROKER)
+    faults.bring_back(context.stack, broker_service(context.stack, context.settings))
 
 
 @when("the {service:w} service restarts")

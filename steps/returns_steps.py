@@ -6,7 +6,7 @@ the refund goes back to the card the order was paid with.
 
 from behave import given, register_type, then, when
 
-from crucible import outcomes, wording
+from retail import outcomes, wording
 
 register_type(**wording.TYPES)
 

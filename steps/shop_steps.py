@@ -14,8 +14,9 @@ a whole number.
 
 from behave import given, register_type, then, when
 
-from crucible import outcomes, polling, wording
-from crucible.money import Money
+from retail import outcomes, wording
+from crucible.vocabulary import polling
+from retail.money import Money
 
 register_type(**wording.TYPES)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+from pathlib import Path
 
 import pytest
 
-from crucible import engine, session, stack
+from crucible import settings
+from crucible.stack import engine, running as stack, session
 from crucible.errors import EngineUnavailable
 from crucible.timings import Timings
 
@@ -21,10 +24,20 @@ def reference_stack():
             raise
         pytest.skip(f"no Docker engine: {exc}")
     timings = Timings()
-    client, project, _ = session.prepare(session.DEFAULT_COMPOSE, timings)
+    options = settings.load(start=Path(__file__).resolve().parents[1])
+    project = session.load_project(options)
+    client, _ = session.prepare(project, timings)
     running = session.start(client, project, timings)
     try:
         yield running
     finally:
         running.down()
     assert stack.runs(client, project.name).get(running.run_id) is None
+
+
+@pytest.fixture(scope="module")
+def engine_lock():
+    """Serialise the modules that drive fixed test projects on the engine (several checkouts may share one)."""
+    with open("/tmp/crucible-engine-tests.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield

@@ -8,20 +8,23 @@ import pytest
 from behave.parser import parse_steps
 from behave.step_registry import registry
 
-from crucible import catalogue
-from crucible.matchers import MARKERS
+from crucible import settings
+from crucible.vocabulary import catalogue
+from crucible.vocabulary.matchers import MARKERS
 
-SECTIONS = catalogue.collect()
+ROOT = Path(__file__).resolve().parents[1]
+OPTIONS = settings.load(start=ROOT, environ={})
+DOCS = ROOT / "docs" / "steps.md"
+SECTIONS = catalogue.collect(ROOT / "steps", OPTIONS["steps_order"])
 STEPS = [doc for section in SECTIONS for doc in section.steps]
 
 
 def test_docs_steps_md_is_current():
-    assert catalogue.DOCS.read_text() == catalogue.render(SECTIONS), \
-        "docs/steps.md is stale: run `make docs` and commit it"
+    assert DOCS.read_text() == catalogue.render(SECTIONS), "docs/steps.md is stale: run `make docs` and commit it"
 
 
 def test_check_flag_agrees():
-    assert catalogue.main(["--check"]) == 0
+    assert catalogue.write_docs(OPTIONS, check=True) == 0
 
 
 @pytest.mark.parametrize("doc", STEPS, ids=[f"{d.location}" for d in STEPS])
@@ -37,7 +40,7 @@ def test_every_step_has_an_example_that_matches_itself(doc):
 
 
 def test_every_generic_step_expands_variables():
-    generic = [d for d in STEPS if d.module not in catalogue.DOMAIN]
+    generic = [d for d in STEPS if d.module in catalogue.GENERIC]
     for step_type, matchers in registry.steps.items():
         for matcher in matchers:
             if Path(matcher.location.filename).name in {d.module for d in generic}:
@@ -46,7 +49,7 @@ def test_every_generic_step_expands_variables():
 
 
 def test_every_marker_is_documented():
-    text = catalogue.DOCS.read_text()
+    text = DOCS.read_text()
     for name in MARKERS:
         assert f'"{name}"' in text, name
 
@@ -81,7 +84,7 @@ def test_undefined_steps_are_named_with_file_line_and_suggestions(tmp_path):
         "    Examples:\n"
         "      | status |\n"
         "      | 201    |\n")
-    problems = catalogue.undefined_steps([str(tmp_path)], SECTIONS)
+    problems = catalogue.undefined_steps([str(tmp_path)], SECTIONS, ROOT)
     assert len(problems) == 1
     problem = problems[0]
     assert problem.location.endswith("typo.feature:3")
@@ -91,19 +94,19 @@ def test_undefined_steps_are_named_with_file_line_and_suggestions(tmp_path):
 
 def test_check_undefined_exit_codes(tmp_path, caplog):
     (tmp_path / "ok.feature").write_text("Feature: ok\n  Scenario: fine\n    Then the response status is 200\n")
-    assert catalogue.main(["--check-undefined", str(tmp_path)]) == 0
+    assert catalogue.check_undefined([str(tmp_path)], OPTIONS) == 0
     (tmp_path / "bad.feature").write_text("Feature: bad\n  Scenario: nope\n    Then the moon is blue\n")
-    assert catalogue.main(["--check-undefined", str(tmp_path)]) == 1
+    assert catalogue.check_undefined([str(tmp_path)], OPTIONS) == 1
 
 
 def test_the_repository_features_have_no_undefined_steps():
-    assert catalogue.undefined_steps(catalogue.feature_paths(), SECTIONS) == []
+    assert catalogue.undefined_steps([str(OPTIONS.path("features"))], SECTIONS, ROOT) == []
 
 
 def test_a_step_argument_of_the_wrong_type_is_an_undefined_step_with_suggestions(tmp_path):
     (tmp_path / "typed.feature").write_text(
         "Feature: t\n  Scenario: words for a number\n    Then the response status is two hundred\n")
-    problems = catalogue.undefined_steps([str(tmp_path)], SECTIONS)
+    problems = catalogue.undefined_steps([str(tmp_path)], SECTIONS, ROOT)
     assert [p.text for p in problems] == ["Then the response status is two hundred"]
     assert problems[0].location.endswith("typed.feature:3")
     assert any("Then the response status is 201" in s for s in problems[0].suggestions)
@@ -112,5 +115,5 @@ def test_a_step_argument_of_the_wrong_type_is_an_undefined_step_with_suggestions
 def test_invalid_gherkin_is_named_by_file_and_line_before_anything_starts(tmp_path, caplog):
     (tmp_path / "broken.feature").write_text(
         "Feature: b\n  Scenario: s\n    Then the response status is 200\n  Oops this is not gherkin\n")
-    assert catalogue.main(["--check-undefined", str(tmp_path)]) == 1
+    assert catalogue.check_undefined([str(tmp_path)], OPTIONS) == 1
     assert "broken.feature:4: not valid Gherkin" in caplog.text

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from crucible import compose
+from crucible.stack import compose
 from crucible.errors import ComposeError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,6 +2,7 @@
 given by CRUCIBLE_TEST_POSTGRES_DSN, else the reference stack's) read-only queries for real."""
 
 import os
+from pathlib import Path
 from datetime import datetime, timezone
 from decimal import Decimal
 from types import SimpleNamespace
@@ -9,15 +10,20 @@ from uuid import UUID
 
 import pytest
 
-from crucible import database, errors
-from crucible.database import Rows, as_text, expect_rows, safe_dsn, service_dsn
+from crucible.vocabulary import database
+from crucible import errors, settings
+from crucible.vocabulary.database import Rows, as_text, expect_rows, safe_dsn, service_dsn
 
 POSTGRES_DSN = os.environ.get("CRUCIBLE_TEST_POSTGRES_DSN")
 
 
-def fake_stack(environment: dict):
+OPTIONS = settings.load(start=Path("/nonexistent"), environ={})
+
+
+def fake_stack(environment: dict, db_env: dict | None = None):
     """Just enough of a Stack: the compose services and the published URL of the database service."""
-    services = {"inventory": SimpleNamespace(environment=environment), "postgres": SimpleNamespace(environment={})}
+    services = {"inventory": SimpleNamespace(environment=environment, image="crucible/inventory"),
+                "postgres": SimpleNamespace(environment=db_env or {}, image="crucible/postgres")}
     project = SimpleNamespace(path="docker/compose.yaml", services=services)
 
     def url(service, port):
@@ -28,21 +34,36 @@ def fake_stack(environment: dict):
 
 def test_dsn_points_at_the_published_port_of_the_database_service():
     stack = fake_stack({"DATABASE_URL": "postgresql://inventory:inventory_pw@postgres:5432/inventory"})
-    assert service_dsn(stack, "inventory") == "postgresql://inventory:inventory_pw@127.0.0.1:32832/inventory"
+    assert service_dsn(stack, OPTIONS, "inventory") == "postgresql://inventory:inventory_pw@127.0.0.1:32832/inventory"
 
 
 def test_dsn_accepts_postgres_scheme_and_driver_suffix_and_default_port():
     stack = fake_stack({"DATABASE_URL": "postgres+psycopg2://u:p@postgres/db?sslmode=disable"})
-    assert service_dsn(stack, "inventory") == "postgresql://u:p@127.0.0.1:32832/db?sslmode=disable"
+    assert service_dsn(stack, OPTIONS, "inventory") == "postgresql://u:p@127.0.0.1:32832/db?sslmode=disable"
 
 
 def test_a_service_without_database_url_is_named():
-    with pytest.raises(errors.TestDataError, match="'inventory' has no DATABASE_URL"):
-        service_dsn(fake_stack({}), "inventory")
+    with pytest.raises(errors.TestDataError, match=r"database of service 'inventory' is unknown.*\[databases.inventory\]"):
+        service_dsn(fake_stack({}), OPTIONS, "inventory")
     with pytest.raises(errors.ServiceNotFound, match="no service 'payments'"):
-        service_dsn(fake_stack({}), "payments")
+        service_dsn(fake_stack({}), OPTIONS, "payments")
     with pytest.raises(errors.TestDataError, match=r"not a postgresql://.*mysql://u:\*\*\*@db/x"):
-        service_dsn(fake_stack({"DATABASE_URL": "mysql://u:secret@db/x"}), "inventory")
+        service_dsn(fake_stack({"DATABASE_URL": "mysql://u:secret@db/x"}), OPTIONS, "inventory")
+
+
+def test_a_postgres_service_is_queried_with_its_standard_variables():
+    stack = fake_stack({}, {"POSTGRES_USER": "app", "POSTGRES_PASSWORD": "pw", "POSTGRES_DB": "shop"})
+    assert service_dsn(stack, OPTIONS, "postgres") == "postgresql://app:pw@127.0.0.1:32832/shop"
+
+
+def test_the_settings_name_a_service_database():
+    stack = fake_stack({}, {"POSTGRES_PASSWORD": "pw"})
+    by_service = settings.load(start=Path("/nonexistent"), environ={},
+                               userdata={"databases.inventory.service": "postgres"})
+    assert service_dsn(stack, by_service, "inventory") == "postgresql://postgres:pw@127.0.0.1:32832/postgres"
+    by_dsn = settings.load(start=Path("/nonexistent"), environ={},
+                           userdata={"databases.inventory.dsn": "postgresql://a:b@postgres:5432/x"})
+    assert service_dsn(stack, by_dsn, "inventory") == "postgresql://a:b@127.0.0.1:32832/x"
 
 
 def test_safe_dsn_masks_the_password():
@@ -93,7 +114,7 @@ def test_no_rows():
 @pytest.fixture
 def dsn(request):
     """A real database: CRUCIBLE_TEST_POSTGRES_DSN, else the reference stack's inventory database."""
-    return POSTGRES_DSN or database.service_dsn(request.getfixturevalue("reference_stack"), "inventory")
+    return POSTGRES_DSN or database.service_dsn(request.getfixturevalue("reference_stack"), OPTIONS, "inventory")
 
 
 def test_real_query_returns_columns_and_json_like_values(dsn):

@@ -2,7 +2,7 @@
 
 import json
 
-from crucible.flaky import changed, outcomes
+from crucible.report.flaky import changed, outcomes
 
 
 def test_only_scenarios_whose_status_differs_are_listed():

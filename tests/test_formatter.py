@@ -1,4 +1,4 @@
-"""Tests of crucible.formatter: behave runs a small project of its own through the formatter (no Docker)."""
+"""Tests of crucible.report.formatter: behave runs a small project of its own through the formatter (no Docker)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from crucible import formatter, report
+from crucible.report import formatter, results as report
 from crucible.errors import StartupError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,13 +23,15 @@ BEHAVE_INI = """\
 [behave]
 paths = features
 default_format = plain
-format = crucible.formatter:CrucibleFormatter
+format = crucible.report.formatter:CrucibleFormatter
 outfiles = results
 logging_level = WARNING
+"""
 
-[behave.userdata]
-issue_pattern = https://tracker.example/browse/{}
-tms_pattern = https://tracker.example/testcase/{}
+SETTINGS = """\
+[report]
+issue_pattern = "https://tracker.example/browse/{}"
+tms_pattern = "https://tracker.example/testcase/{}"
 """
 
 ORDERS_FEATURE = """\
@@ -160,10 +162,11 @@ def after_step(context, step):
 '''
 
 
-def make_project(root: Path, ini: str = BEHAVE_INI) -> Path:
+def make_project(root: Path, toml: str = SETTINGS) -> Path:
     """Write the small behave project under root and return root."""
     files = {
-        "behave.ini": ini,
+        "behave.ini": BEHAVE_INI,
+        "crucible.toml": toml,
         "features/checkout/placing_orders.feature": ORDERS_FEATURE,
         "features/stock_across_stores/setup.feature": SETUP_FEATURE,
         "features/steps/steps.py": STEPS,
@@ -317,18 +320,18 @@ def test_a_failed_before_all_writes_a_global_error(tmp_path):
 
 
 def test_a_pattern_without_a_placeholder_stops_behave_with_a_clear_message(tmp_path):
-    root = make_project(tmp_path, BEHAVE_INI.replace("browse/{}", "browse/"))
+    root = make_project(tmp_path, SETTINGS.replace("browse/{}", "browse/"))
 
     proc = behave(root)
 
     assert proc.returncode != 0
-    assert ("ConfigError: behave.ini [behave.userdata] issue_pattern = https://tracker.example/browse/: "
+    assert ("ConfigError: crucible.toml key 'report.issue_pattern' = https://tracker.example/browse/: "
             "it must contain {} exactly once") in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
 def test_without_a_pattern_the_key_stays_a_tag(tmp_path):
-    root = make_project(tmp_path, BEHAVE_INI.replace("tms_pattern", "# tms_pattern"))
+    root = make_project(tmp_path, SETTINGS.replace("tms_pattern", "# tms_pattern"))
 
     behave(root, "--name", "in stock")
 
@@ -367,14 +370,9 @@ def embedded_files(html: str) -> dict[str, str]:
     return {name: base64.b64decode(data).decode("utf-8", "replace") for name, data in pairs}
 
 
-@pytest.mark.skipif(not report.allure_cli(REPO).exists(), reason="node_modules/.bin/allure is missing: run make setup")
+@pytest.mark.skipif(not report.allure_cli().exists(), reason="the Allure CLI is missing: run crucible setup")
 def test_the_report_sorts_results_into_the_three_categories(project, tmp_path):
-    (tmp_path / "reports").mkdir()
-    config = tmp_path / "reports" / "allurerc.mjs"
-    shutil.copy(REPO / "reports" / "allurerc.mjs", config)
-    (tmp_path / "node_modules").symlink_to(REPO / "node_modules")
-
-    index = report.generate(project / "results", config, tmp_path, history=tmp_path / "history.jsonl")
+    index = report.generate(project / "results", tmp_path / "report", history=tmp_path / "history.jsonl")
 
     files = embedded_files(index.read_text(encoding="utf-8"))
     tests = [json.loads(body) for path, body in files.items() if path.startswith("data/test-results/")]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crucible import gate
+from crucible.report import gate
 from crucible.errors import CrucibleError
 
 REPO = Path(__file__).resolve().parents[1]

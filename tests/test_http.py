@@ -1,6 +1,6 @@
 """What the HTTP client records for the report: secrets and card numbers never appear."""
 
-from crucible.http import mask, mask_card_numbers, mask_headers
+from crucible.vocabulary.http import mask, mask_card_numbers, mask_headers
 
 
 def test_card_numbers_keep_only_their_last_four_digits():

@@ -4,7 +4,7 @@ import pytest
 from hamcrest import assert_that, equal_to, has_length
 
 from crucible import errors
-from crucible.matchers import (MISSING, JsonPath, at_json_path, child_path, compare, contains_json, equals_json,
+from crucible.vocabulary.matchers import (MISSING, JsonPath, at_json_path, child_path, compare, contains_json, equals_json,
                                expected_value, finds_regex, is_iso_date, is_iso_datetime, is_json_type, is_uuid,
                                marker, matches_json, value_at)
 

@@ -2,23 +2,29 @@
 and expecting events for real on a broker (CRUCIBLE_TEST_AMQP_URL, else the reference stack's)."""
 
 import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from hamcrest import equal_to
 
 from crucible import errors
-from crucible.matchers import matches_json
-from crucible.messaging import Event, Listener, broker_url, safe_url, topic_matches
+from crucible.vocabulary.matchers import matches_json
+from crucible import settings
+from crucible.vocabulary.messaging import Event, Listener, broker_url, safe_url, topic_matches
 
 AMQP_URL = os.environ.get("CRUCIBLE_TEST_AMQP_URL")
 
 
-def fake_stack(environment: dict, services=("rabbitmq",)):
+def fake_stack(environment: dict, services=("rabbitmq",), image="rabbitmq:3-management"):
     """Just enough of a Stack: the compose services and the published URL of the broker."""
-    project = SimpleNamespace(path="docker/compose.yaml",
-                              services={name: SimpleNamespace(environment=environment) for name in services})
+    project = SimpleNamespace(path="docker/compose.yaml", services={
+        name: SimpleNamespace(environment=environment, image=image, ports=()) for name in services})
     return SimpleNamespace(project=project, url=lambda service, port: f"amqp://127.0.0.1:4{port}")
+
+
+def options(**values):
+    return settings.load(start=Path("/nonexistent"), environ={}, userdata=values)
 
 
 @pytest.mark.parametrize("pattern, key, ok", [
@@ -34,18 +40,26 @@ def test_topic_matching(pattern, key, ok):
 
 def test_broker_url_uses_the_published_port_and_the_compose_credentials():
     stack = fake_stack({"RABBITMQ_USER": "shop", "RABBITMQ_PASS": "p@ss/word"})
-    assert broker_url(stack) == "amqp://shop:p%40ss%2Fword@127.0.0.1:45672/%2F"
+    assert broker_url(stack, options()) == "amqp://shop:p%40ss%2Fword@127.0.0.1:45672/%2F"
 
 
 def test_broker_url_defaults_and_official_image_names():
-    assert broker_url(fake_stack({})) == "amqp://crucible:crucible@127.0.0.1:45672/%2F"
+    assert broker_url(fake_stack({}), options()) == "amqp://guest:guest@127.0.0.1:45672/%2F"
     stack = fake_stack({"RABBITMQ_DEFAULT_USER": "u", "RABBITMQ_DEFAULT_PASS": "p", "RABBITMQ_DEFAULT_VHOST": "shop"})
-    assert broker_url(stack) == "amqp://u:p@127.0.0.1:45672/shop"
+    assert broker_url(stack, options()) == "amqp://u:p@127.0.0.1:45672/shop"
+
+
+def test_the_settings_name_the_broker_and_its_credentials():
+    stack = fake_stack({}, services=("mq", "web"), image="debian")
+    assert broker_url(stack, options(**{"broker.service": "mq", "broker.user": "a", "broker.password": "b"})) == \
+        "amqp://a:b@127.0.0.1:45672/%2F"
 
 
 def test_a_stack_without_a_broker_is_named():
-    with pytest.raises(errors.ServiceNotFound, match="no 'rabbitmq' service.*-D broker=NAME"):
-        broker_url(fake_stack({}, services=("orders",)))
+    with pytest.raises(errors.ServiceNotFound, match=r"no service looks like a RabbitMQ broker.*\[broker\] service"):
+        broker_url(fake_stack({}, services=("orders",), image="crucible/orders"), options())
+    with pytest.raises(errors.ServiceNotFound, match="names 'mq', which is not a service"):
+        broker_url(fake_stack({}), options(broker="mq"))
 
 
 def test_safe_url_masks_the_password():
@@ -71,13 +85,13 @@ def test_expecting_before_listening_is_a_test_data_error():
 
 def test_an_unreachable_broker_is_a_broker_error():
     with pytest.raises(errors.BrokerError, match=r"Cannot connect to the broker at amqp://u:\*\*\*@127.0.0.1:1/"):
-        Listener("amqp://u:p@127.0.0.1:1/%2F").listen("stock.changed")
+        Listener("amqp://u:p@127.0.0.1:1/%2F", exchange="shop").listen("stock.changed")
 
 
 @pytest.fixture
 def broker(request):
     """A listener and a publisher on a real broker (CRUCIBLE_TEST_AMQP_URL, else the reference stack's)."""
-    url = AMQP_URL or broker_url(request.getfixturevalue("reference_stack"))
+    url = AMQP_URL or broker_url(request.getfixturevalue("reference_stack"), options(broker="rabbitmq"))
     import pika
     connection = pika.BlockingConnection(pika.URLParameters(url))
     connection.channel().exchange_declare("crucible.test", exchange_type="topic", durable=False, auto_delete=True)
@@ -136,3 +150,10 @@ def test_real_broker_listening_on_a_missing_exchange_is_a_broker_error_and_recov
     listener.listen("order.*")
     publisher.publish("order.confirmed", {"id": 7})
     assert listener.expect("order.confirmed", matches_json({"id": 7}), 5).body == {"id": 7}
+
+
+def test_real_broker_publishing_to_a_missing_exchange_fails_in_that_step_naming_it(broker):
+    _, publisher = broker
+    with pytest.raises(errors.BrokerError, match="the exchange 'no.such.exchange' does not exist"):
+        publisher.publish("stock.changed", {"n": 1}, exchange="no.such.exchange")
+    publisher.publish("stock.changed", {"n": 2})  # the publisher is still usable afterwards

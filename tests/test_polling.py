@@ -3,7 +3,7 @@
 import pytest
 
 from crucible import errors
-from crucible.polling import eventually
+from crucible.vocabulary.polling import eventually
 
 
 class FakeClock:

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from crucible import engine, stack
+from crucible.stack import engine, running as stack
 
+pytestmark = pytest.mark.usefixtures("engine_lock")
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_DIR = ROOT / "tests" / "project"
 PROJECT = "crucible-reliability"
@@ -317,7 +318,7 @@ def test_the_rerun_command_lists_scenarios_whose_outcome_changed(client, tmp_pat
     path = feature("flip", FLIP_FLOP.format(path=tmp_path / "state"))
     stable = feature("stable", LONG_STEP.format(seconds=0))
     result = subprocess.run(
-        [sys.executable, "-m", "crucible", "--compose", "compose.yaml", "flaky", "--runs", "2", "--", path, stable],
+        [sys.executable, "-m", "crucible", "flaky", "--runs", "2", path, stable],
         cwd=PROJECT_DIR, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stderr
     assert "1 of 2 scenarios changed outcome across 2 runs" in result.stderr
@@ -330,7 +331,7 @@ def test_opt_in_retry_marks_a_late_pass_as_flaky(client, tmp_path):
     path = feature("flip", FLIP_FLOP.format(path=tmp_path / "state"))
     (tmp_path / "state").write_text("up")  # so the first attempt finds it down
     results = tmp_path / "results"
-    retried = Run(path, "-D", "retry=1", "-f", "crucible.formatter:CrucibleFormatter", "-o", str(results),
+    retried = Run(path, "-D", "retry=1", "-f", "crucible.report.formatter:CrucibleFormatter", "-o", str(results),
                   "-f", "plain")
     assert retried.finish() == 0, retried.output
     assert "FLAKY: 'A flaky scenario' passed only on attempt 2 of 2" in retried.output

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from report_page import embedded_files
 
-from crucible import report
+from crucible.report import results as report
 from crucible.errors import CrucibleError
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / "reports" / "allurerc.mjs"
+needs_allure = pytest.mark.skipif(not report.allure_cli().exists(), reason="the Allure CLI is missing: run crucible setup")
 
 
 def write_result(results_dir: Path, name: str, status: str | None, *,
@@ -54,19 +54,13 @@ def write_result(results_dir: Path, name: str, status: str | None, *,
     return path
 
 
-def fake_cli(repo_root: Path, script: str) -> None:
-    """Install a shell script as node_modules/.bin/allure under repo_root."""
-    cli = report.allure_cli(repo_root)
+def fake_cli(root: Path, script: str) -> Path:
+    """A shell script standing in for the Allure CLI; returns its path."""
+    cli = root / "bin" / "allure"
     cli.parent.mkdir(parents=True)
     cli.write_text("#!/bin/sh\n" + script + "\n", encoding="utf-8")
     cli.chmod(cli.stat().st_mode | stat.S_IXUSR)
-
-
-def json_config(repo_root: Path) -> Path:
-    """A declarative Allure config under repo_root whose report goes to out/."""
-    config = repo_root / "allurerc.json"
-    config.write_text(json.dumps({"output": "out"}), encoding="utf-8")
-    return config
+    return cli
 
 
 def test_report_error_is_a_crucible_error():
@@ -169,29 +163,29 @@ def test_one_line_singular_and_unknown():
     assert report.one_line(summary) == "1 scenario: 0 passed, 0 failed, 0 broken, 0 skipped, 1 unknown"
 
 
-def test_generate_without_the_cli_says_run_make_setup(tmp_path):
+def test_generate_without_the_cli_says_run_crucible_setup(tmp_path):
     results = tmp_path / "results"
     write_result(results, "a", "passed")
 
-    with pytest.raises(report.ReportError, match="run make setup"):
-        report.generate(results, json_config(tmp_path), tmp_path)
+    with pytest.raises(report.ReportError, match="run `crucible setup`"):
+        report.generate(results, tmp_path / "out", cli=tmp_path / "no" / "allure")
 
 
 def test_generate_reports_a_missing_results_dir(tmp_path):
-    fake_cli(tmp_path, "exit 0")
+    cli = fake_cli(tmp_path, "exit 0")
 
     with pytest.raises(report.ReportError, match="not a directory"):
-        report.generate(tmp_path / "nowhere", json_config(tmp_path), tmp_path)
+        report.generate(tmp_path / "nowhere", tmp_path / "out", cli=cli)
 
 
 def test_generate_failure_includes_the_stderr_tail(tmp_path):
     results = tmp_path / "results"
     write_result(results, "a", "passed")
-    fake_cli(tmp_path, 'for i in $(seq 1 40); do echo "noise $i" >&2; done\n'
-                       'echo "the real cause" >&2; exit 3')
+    cli = fake_cli(tmp_path, 'for i in $(seq 1 40); do echo "noise $i" >&2; done\n'
+                             'echo "the real cause" >&2; exit 3')
 
     with pytest.raises(report.ReportError) as caught:
-        report.generate(results, json_config(tmp_path), tmp_path)
+        report.generate(results, tmp_path / "out", cli=cli)
 
     message = str(caught.value)
     assert "exit 3" in message and "the real cause" in message
@@ -201,37 +195,23 @@ def test_generate_failure_includes_the_stderr_tail(tmp_path):
 def test_generate_times_out(tmp_path):
     results = tmp_path / "results"
     write_result(results, "a", "passed")
-    fake_cli(tmp_path, "exec sleep 30")
+    cli = fake_cli(tmp_path, "exec sleep 30")
 
     with pytest.raises(report.ReportError, match="did not finish within"):
-        report.generate(results, json_config(tmp_path), tmp_path, timeout=0.5)
+        report.generate(results, tmp_path / "out", cli=cli, timeout=0.5)
 
 
 def test_generate_fails_when_no_index_is_written(tmp_path):
     results = tmp_path / "results"
     write_result(results, "a", "passed")
-    fake_cli(tmp_path, "exit 0")
+    cli = fake_cli(tmp_path, "exit 0")
 
     with pytest.raises(report.ReportError, match="wrote no"):
-        report.generate(results, json_config(tmp_path), tmp_path)
+        report.generate(results, tmp_path / "out", cli=cli)
 
 
-def test_report_dir_of_the_repo_config():
-    if shutil.which("node") is None:
-        pytest.skip("Node.js is not installed")
-
-    assert report.report_dir(CONFIG, REPO) == REPO / "reports" / "allure-report"
-
-
-@pytest.mark.skipif(not report.allure_cli(REPO).exists(),
-                    reason="node_modules/.bin/allure is missing: run make setup (npm ci)")
-def test_generate_writes_one_self_contained_html_file(tmp_path, monkeypatch):
-    monkeypatch.delenv(report.HISTORY_ENV, raising=False)
-    # The repo's config, in a copy of the repo's layout, so the report and history land in tmp_path.
-    (tmp_path / "reports").mkdir()
-    config = tmp_path / "reports" / "allurerc.mjs"
-    shutil.copy(CONFIG, config)
-    (tmp_path / "node_modules").symlink_to(REPO / "node_modules")
+@needs_allure
+def test_generate_writes_one_self_contained_html_file(tmp_path):
     results = tmp_path / "reports" / "allure-results"
     write_result(results, "pay with a card", "passed")
     write_result(results, "pay with an expired card", "failed")
@@ -239,7 +219,8 @@ def test_generate_writes_one_self_contained_html_file(tmp_path, monkeypatch):
     report.write_environment(results, {"Docker engine": "27.1", "stack": "orders + inventory"})
     report.write_executor(results, {"name": "Crucible", "type": "local", "buildName": "run 1"})
 
-    index = report.generate(results, config, tmp_path)
+    index = report.generate(results, tmp_path / "reports" / "allure-report",
+                            history=tmp_path / "reports" / "history" / "history.jsonl")
 
     assert index == tmp_path / "reports" / "allure-report" / "index.html"
     html = index.read_text(encoding="utf-8")
@@ -295,14 +276,6 @@ def test_run_times_span_the_first_start_to_the_last_stop():
         "run.start": "2023-11-14T22:13:20Z", "run.end": "2023-11-14T22:14:25Z", "run.duration": "65.5s",
     }
     assert report.run_times([]) == {}
-
-
-def test_history_file(monkeypatch, tmp_path):
-    monkeypatch.delenv(report.HISTORY_ENV, raising=False)
-    assert report.history_file(None, tmp_path) == tmp_path / "reports" / "history" / "history.jsonl"
-    monkeypatch.setenv(report.HISTORY_ENV, "/cache/history.jsonl")
-    assert report.history_file(None, tmp_path) == Path("/cache/history.jsonl")
-    assert report.history_file("h.jsonl", tmp_path) == tmp_path / "h.jsonl"
 
 
 def test_history_runs_counts_lines(tmp_path):
@@ -377,20 +350,14 @@ def test_load_results_keeps_the_latest_of_each_scenario(tmp_path):
     assert sorted((r["name"], r["status"]) for r in loaded) == [("bad-result.json", "unknown"), ("flaky", "passed")]
 
 
-@pytest.mark.skipif(not report.allure_cli(REPO).exists(),
-                    reason="node_modules/.bin/allure is missing: run make setup (npm ci)")
-def test_generate_keeps_history_where_it_is_told_and_the_trend_grows(tmp_path, monkeypatch):
-    monkeypatch.delenv(report.HISTORY_ENV, raising=False)
-    (tmp_path / "reports").mkdir()
-    config = tmp_path / "reports" / "allurerc.mjs"
-    shutil.copy(CONFIG, config)
-    (tmp_path / "node_modules").symlink_to(REPO / "node_modules")
+@needs_allure
+def test_generate_keeps_history_where_it_is_told_and_the_trend_grows(tmp_path):
     results = tmp_path / "reports" / "allure-results"
     write_result(results, "pay with a card", "passed", history_id="h1")
     history = tmp_path / "cache" / "history.jsonl"
 
-    report.generate(results, config, tmp_path, history=history)
-    index = report.generate(results, config, tmp_path, history=history)
+    report.generate(results, tmp_path / "reports" / "allure-report", history=history)
+    index = report.generate(results, tmp_path / "reports" / "allure-report", history=history)
 
     assert report.history_runs(history) == 2
     assert not (tmp_path / "reports" / "history").exists()

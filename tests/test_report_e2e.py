@@ -2,7 +2,7 @@
 
 Two whole runs, as `make run` does them: behave on a feature with one passing and one deliberately
 failing checkout scenario (the real steps and hooks, attached to the session's reference stack),
-then `python -m crucible report` with one history file. Then the one file the second run produced
+then `crucible report` with one history file. Then the one file the second run produced
 is read: its results and embedded data, and its pages opened in headless Chromium — front page
 counts, *Product defects* with the plain message, the failed step with its exchange and correlated
 log lines, and the trend with both runs. Everything is written under tmp_path; a screenshot of the
@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 from report_page import chromium, dump_dom, embedded_files, front_page_counts, needs_chromium
 
-from crucible import report
+from crucible.report import results as report
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "reports" / "report-e2e.png"
@@ -51,21 +50,20 @@ Feature: Placing orders
     {FAILED_STEP}
 """
 
-# The repo's behave.ini, minus what does not apply to a project in tmp_path.
+# The repo's behave.ini and settings, pointed at the repo's stack and a history file in tmp_path.
 BEHAVE_INI = """\
 [behave]
 paths = features
 default_format = plain
-format = crucible.formatter:CrucibleFormatter
+format = crucible.report.formatter:CrucibleFormatter
 outfiles = reports/allure-results
 logging_level = WARNING
-
-[behave.userdata]
-allure_results = reports/allure-results
 """
+SETTINGS = (ROOT / "crucible.toml").read_text(encoding="utf-8").replace(
+    'compose = ["docker/compose.yaml"]', f'compose = ["{ROOT / "docker" / "compose.yaml"}"]').replace(
+    'history = "reports/history/history.jsonl"', 'history = "history/history.jsonl"')
 
-pytestmark = pytest.mark.skipif(not report.allure_cli(ROOT).exists(),
-                                reason="node_modules/.bin/allure is missing: run make setup (npm ci)")
+pytestmark = pytest.mark.skipif(not report.allure_cli().exists(), reason="the Allure CLI is missing: run crucible setup")
 
 
 @dataclass
@@ -89,13 +87,11 @@ def project(root: Path) -> Path:
     """A behave project in tmp_path that uses the repo's steps and hooks: its own behave.ini, features and reports."""
     root.mkdir()
     (root / "behave.ini").write_text(BEHAVE_INI, encoding="utf-8")
+    (root / "crucible.toml").write_text(SETTINGS, encoding="utf-8")
     (root / "environment.py").symlink_to(ROOT / "environment.py")
     (root / "steps").symlink_to(ROOT / "steps")
     (root / "features" / "checkout").mkdir(parents=True)
     (root / "features" / "checkout" / "placing_orders.feature").write_text(FEATURE, encoding="utf-8")
-    # The repo's Allure config, copied, writes the report next to itself: into this project.
-    (root / "reports").mkdir()
-    shutil.copy(ROOT / "reports" / "allurerc.mjs", root / "reports" / "allurerc.mjs")
     return root
 
 
@@ -103,20 +99,19 @@ def project(root: Path) -> Path:
 def runs(reference_stack, tmp_path_factory) -> Runs:
     """Run behave and `crucible report` twice on one history file, like two `make run`s."""
     root = project(tmp_path_factory.mktemp("e2e") / "project")
-    config, history = root / "reports" / "allurerc.mjs", root / "history" / "history.jsonl"
+    history = root / "history" / "history.jsonl"
     results, index = root / "reports" / "allure-results", root / "reports" / "allure-report" / "index.html"
-    drop = ("CRUCIBLE_ATTACH", "CRUCIBLE_COMPOSE", "CRUCIBLE_HISTORY", "CRUCIBLE_RETRY")
+    drop = ("CRUCIBLE_RUN_ATTACH", "CRUCIBLE_COMPOSE", "CRUCIBLE_HISTORY", "CRUCIBLE_RUN_RETRY", "CRUCIBLE_SETTINGS",
+            "CRUCIBLE_REPORT_HISTORY")
     env = {**{k: v for k, v in os.environ.items() if k not in drop}, "PYTHONPATH": str(ROOT)}
     done = []
     for number in (1, 2):
         behave = subprocess.run(
-            [sys.executable, "-m", "behave", "--no-color",
-             "-D", f"attach={reference_stack.run_id}", "-D", f"compose={reference_stack.project.path}"],
+            [sys.executable, "-m", "behave", "--no-color", "-D", f"attach={reference_stack.run_id}"],
             cwd=root, env=env, capture_output=True, text=True, timeout=BEHAVE_TIMEOUT_S, stdin=subprocess.DEVNULL)
         generate = subprocess.run(
-            [sys.executable, "-m", "crucible", "report", "--results", str(results), "--config", str(config),
-             "--history", str(history)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=REPORT_TIMEOUT_S, stdin=subprocess.DEVNULL)
+            [sys.executable, "-m", "crucible", "report"],
+            cwd=root, env=env, capture_output=True, text=True, timeout=REPORT_TIMEOUT_S, stdin=subprocess.DEVNULL)
         output = f"behave:\n{behave.stdout}{behave.stderr}\ncrucible report:\n{generate.stdout}{generate.stderr}"
         assert generate.returncode == 0 and index.is_file(), output
         kept = results.rename(root / f"results-{number}")  # `make run` starts each run with no results

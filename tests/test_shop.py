@@ -7,11 +7,11 @@ import random
 import pytest
 from behave.model import Table
 
-from crucible import announcements, cards, outcomes, traces, wording
+from retail import announcements, cards, outcomes, traces, wording
 from crucible.errors import TestDataError
-from crucible.messaging import Event
-from crucible.money import Money, format_cents
-from crucible.shop import Answer, Names, Order, Return, slug
+from crucible.vocabulary.messaging import Event
+from retail.money import Money, format_cents
+from retail.shop import Answer, Names, Order, Return, slug
 
 CARD = "4539578763621486"
 

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from crucible import compose, engine, images, stack
+from crucible.stack import compose, engine, images, running as stack
 from crucible.errors import BuildError, ComposeError, EngineUnavailable, StartupError
-from crucible.session import prepare, start
+from crucible.stack.session import prepare, start
 from crucible.timings import Timings
 
+pytestmark = pytest.mark.usefixtures("engine_lock")
 PROJECT = "crucible-test"
 
 
@@ -62,7 +63,8 @@ def test_services_start_in_order_on_loopback_and_leave_nothing(client, tmp_path)
     labels: {team: checkout}
     depends_on: {db: {condition: service_healthy}}
 """)
-    client_, project, _ = prepare(path, Timings())
+    project = compose.load(path)
+    client_, _ = prepare(project, Timings())
     running = start(client_, project, Timings())
     try:
         assert set(running.running) == {"db", "web"}
@@ -95,7 +97,8 @@ def test_a_service_that_never_becomes_ready_is_named_and_the_stack_removed(clien
     command: ["sleep", "600"]
     depends_on: {slow: {condition: service_healthy}}
 """)
-    client_, project, _ = prepare(path, Timings())
+    project = compose.load(path)
+    client_, _ = prepare(project, Timings())
     with pytest.raises(StartupError) as error:
         start(client_, project, Timings())
     message = str(error.value)
@@ -112,7 +115,8 @@ def test_a_service_that_exits_is_named_with_its_exit_code(client, tmp_path):
     command: ["sh", "-c", "echo cannot open config file; exit 3"]
     healthcheck: {test: ["CMD", "true"], interval: 200ms, retries: 50}
 """)
-    client_, project, _ = prepare(path, Timings())
+    project = compose.load(path)
+    client_, _ = prepare(project, Timings())
     with pytest.raises(StartupError, match=r"(?s)'crasher' exited with code 3.*cannot open config file"):
         start(client_, project, Timings())
     assert leftovers(client) == []
@@ -122,7 +126,7 @@ def test_bad_compose_starts_nothing(client, tmp_path):
     before = leftovers(client)
     path = write(tmp_path, "  a:\n    image: debian:bookworm-slim\n    depends_on: [missing]\n")
     with pytest.raises(ComposeError, match="depends on 'missing'"):
-        prepare(path, Timings())
+        prepare(compose.load(path), Timings())
     assert leftovers(client) == before == []
 
 
@@ -162,7 +166,7 @@ def test_a_failing_build_names_the_dockerfile_step_and_starts_nothing(client, tm
         "FROM debian:bookworm-slim\nRUN echo preparing\nRUN echo about to break && exit 7\nCMD [\"true\"]\n")
     path = write(tmp_path, "  app:\n    build: app\n")
     with pytest.raises(BuildError) as error:
-        prepare(path, Timings())
+        prepare(compose.load(path), Timings())
     message = str(error.value)
     assert "Image build for service 'app' failed" in message
     assert "Step 3/4 : RUN echo about to break && exit 7" in message

@@ -11,7 +11,7 @@ import pytest
 import requests
 from openapi_spec_validator import validate
 
-from crucible import auth
+from crucible.vocabulary import auth
 
 APIS = ("orders", "inventory", "payments", "fraud")
 # One write endpoint per service that takes a JSON body (from docker/README.md).
@@ -25,7 +25,7 @@ def reference(reference_stack):
 
 
 def token(reference, role: str) -> dict[str, str]:
-    key = auth.secret(reference.project)
+    key = reference.project.services["orders"].environment["JWT_SECRET"]
     return {"Authorization": f"Bearer {auth.mint(f'{role}-contract', role, key)}"}
 
 

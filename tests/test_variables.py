@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from crucible import errors
-from crucible.variables import Variables, iso_utc, json_kind, json_literal, parse_json
+from crucible.vocabulary.variables import Variables, iso_utc, json_kind, json_literal, parse_json
 
 NOW = datetime(2030, 1, 31, 9, 30, 15, 123456, tzinfo=timezone.utc)
 

@@ -1,0 +1,296 @@
+"""The ``crucible`` command: set up, check, bring a stack up or down, run features, report, gate, init.
+
+Every command reads the project's settings (``crucible.toml`` in the current folder, or
+``[tool.crucible]`` in its pyproject.toml, or the file $CRUCIBLE_SETTINGS names). ``crucible run``
+and ``crucible flaky`` pass every option they do not know to behave (``--tags=@checkout``,
+``-D key=value``, paths of features).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from behave.configuration import Configuration
+
+from crucible import console, scaffold, settings
+from crucible.errors import CrucibleError, SettingsError
+from crucible.report import flaky, gate
+from crucible.report import results as report
+from crucible.settings import Settings
+from crucible.stack import compose, engine, images, running, session
+from crucible.timings import Timings
+from crucible.vocabulary import catalogue
+
+log = logging.getLogger("crucible.cli")
+
+FORMATTER = "crucible.report.formatter:CrucibleFormatter"
+RUN_TIMEOUT_S = 6 * 3600
+
+
+def defines(behave_args: list[str]) -> dict[str, str]:
+    """The ``-D key=value`` / ``--define key=value`` pairs among behave's options (they override settings)."""
+    found: dict[str, str] = {}
+    args = iter(behave_args)
+    for arg in args:
+        value = None
+        if arg in ("-D", "--define"):
+            value = next(args, "")
+        elif arg.startswith("--define="):
+            value = arg.split("=", 1)[1]
+        elif arg.startswith("-D") and len(arg) > 2:
+            value = arg[2:]
+        if value is not None:
+            key, _, text = value.partition("=")
+            found[key.strip()] = text
+    return found
+
+
+def load_settings(behave_args: list[str] | None = None) -> Settings:
+    """The project's settings, with -D values from behave's options on top."""
+    return settings.load(userdata=defines(behave_args or []))
+
+
+def stack_json(options: Settings) -> Path:
+    """Where `up` writes the service URLs (next to the results)."""
+    return options.path("report.results").parent / "stack.json"
+
+
+def cmd_setup(args, options: Settings) -> int:
+    """Make sure an engine answers, the base image exists and the report tool is installed."""
+    timings = Timings()
+    with timings.phase("engine"):
+        client = engine.ensure()
+    with timings.phase("base image"):
+        images.ensure_base(client)
+    with timings.phase("report tool"):
+        report.ensure_allure()
+    log.info("Engine %s ready; base image %s present; Allure %s installed. Set-up %s",
+             client.version().get("Version"), images.BASE_IMAGE, report.allure_version(),
+             timings.summary().removeprefix("Timings: "))
+    return 0
+
+
+def cmd_check(args, options: Settings) -> int:
+    """Check the compose file(s) without starting anything (the settings' files unless FILEs are given)."""
+    if args.files:
+        project = compose.load([Path(f) for f in args.files], name=options["project"], profiles=options["profiles"])
+    else:
+        project = session.load_project(options)
+    levels = " -> ".join("[" + ", ".join(level) + "]" for level in project.levels())
+    log.info("%s: project '%s', start order %s", project.path, project.name, levels)
+    return 0
+
+
+def cmd_up(args, options: Settings) -> int:
+    """Bring the stack up and leave it running; print and save each service's URL."""
+    timings = Timings()
+    project = session.load_project(options)
+    client, _ = session.prepare(project, timings)
+    stack = session.start(client, project, timings, keep=True)
+    path = stack_json(options)
+    stack.write_urls(path)
+    for name, url in stack.urls().items():
+        log.info("  %-12s %s", name, url)
+    log.info("Stack '%s' is up (run %s); URLs written to %s. Remove it with `crucible down`.",
+             project.name, stack.run_id, path)
+    log.info(timings.summary())
+    return 0
+
+
+def cmd_down(args, options: Settings) -> int:
+    """Remove the stack `crucible up` left, and leftovers of this project's runs whose process is gone."""
+    project = session.load_project(options)
+    client = engine.connect()
+    removed = running.reap(client, project.name, include_kept=True)
+    stack_json(options).unlink(missing_ok=True)
+    log.info("Removed %d run(s) of '%s'%s", len(removed), project.name,
+             ": " + ", ".join(removed) if removed else " (nothing was running)")
+    return 0
+
+
+def make_report(options: Settings, results: Path) -> dict:
+    """Complete the results, render the single-file report, print where it is; return the counts."""
+    history = options.path("report.history")
+    loaded = report.load_results(results) if results.is_dir() else []
+    if results.is_dir():
+        report.complete_results(results, options.root, history, loaded)
+    report.ensure_allure()
+    report.generate(results, options.path("report.output"), history=history, name=options["report.name"])
+    log.info("History: %d run(s) in %s", report.history_runs(history), history)
+    summary = report.count(loaded)
+    log.info(report.one_line(summary))
+    # The closing line CI tools read: broken scenarios count as failed.
+    sys.stdout.write(f"scenarios: {summary['passed']} passed, {summary['failed'] + summary['broken']} failed, "
+                     f"{summary['skipped']} skipped\n")
+    sys.stdout.flush()
+    return summary
+
+
+def cmd_report(args, options: Settings) -> int:
+    """Generate the single-file Allure report and print where it is and a one-line summary."""
+    make_report(options, Path(args.results) if args.results else options.path("report.results"))
+    return 0
+
+
+def named_paths(behave_args: list[str]) -> list[str]:
+    """The feature files or folders among behave's arguments (``features/checkout``, ``a.feature:12``)."""
+    return [arg for arg in behave_args if not arg.startswith("-") and Path(arg.split(":")[0]).exists()]
+
+
+def feature_paths(options: Settings, behave_args: list[str]) -> list[str]:
+    """The feature paths a run names, else the settings' features folder."""
+    return named_paths(behave_args) or [str(options.path("features"))]
+
+
+def configured_results(root: Path) -> Path | None:
+    """Where the project's own behave configuration (behave.ini, setup.cfg, ...) has Crucible's formatter write
+    results, or None when it does not switch the formatter on."""
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        config = Configuration(command_args=[], load_config=True)
+    finally:
+        os.chdir(previous)
+    if FORMATTER not in (config.format or []):
+        return None
+    index = config.format.index(FORMATTER)
+    outfiles = config.outfiles or []
+    return (root / outfiles[index]).resolve() if index < len(outfiles) else None
+
+
+def behave_command(options: Settings, behave_args: list[str], results: Path) -> list[str]:
+    """behave with Crucible's formatter writing the results (unless behave.ini does), plain console output."""
+    paths = [] if named_paths(behave_args) else [str(options.path("features"))]
+    configured = configured_results(options.root)
+    if configured is None:
+        formats = ["--format", FORMATTER, "--outfile", str(results), "--format", "plain"]
+    elif configured != results.resolve():
+        raise SettingsError(f"behave's configuration in {options.root} writes Allure results to {configured}, but "
+                            f"the setting report.results is {results}: make them the same.")
+    else:
+        formats = []
+    return [sys.executable, "-m", "behave", *formats, "--logging-level", "WARNING", *behave_args, *paths]
+
+
+def cmd_run(args, options: Settings, behave_args: list[str]) -> int:
+    """Check the features, run them against the stack, write the report; exit 1 if a scenario failed or none ran."""
+    if catalogue.check_undefined(feature_paths(options, behave_args), options):
+        return 1
+    results = options.path("report.results")
+    shutil.rmtree(results, ignore_errors=True)
+    command = behave_command(options, behave_args, results)
+    log.info("Running: behave %s", " ".join(command[3:]))
+    try:
+        status = subprocess.run(command, cwd=options.root, stdin=subprocess.DEVNULL, timeout=RUN_TIMEOUT_S,
+                                env=settings.child_env(options)).returncode
+    except KeyboardInterrupt:
+        log.error("Interrupted")
+        return 130
+    try:
+        summary = make_report(options, results)
+    except CrucibleError as exc:
+        log.error("%s", exc)
+        return status or 1
+    ran = summary["total"] - summary["skipped"]
+    if status == 0 and ran == 0:
+        log.error("No scenario ran: the features under %s hold no scenario that the options select "
+                  "(a --tags expression that matches nothing, a Scenario Outline without Examples, or a "
+                  "keyword typo that turns scenarios into description text). Nothing was tested.",
+                  ", ".join(feature_paths(options, behave_args)))
+        return 1
+    return status
+
+
+def cmd_flaky(args, options: Settings, behave_args: list[str]) -> int:
+    """Run the suite (or part of it) N times against one stack; list scenarios whose outcome changed."""
+    return flaky.rerun(args.runs, behave_args, options)
+
+
+def cmd_gate(args, options: Settings) -> int:
+    """Check the results against the quality gate's rules; exit 1 when a rule is broken."""
+    results = Path(args.results) if args.results else options.path("report.results")
+    verdict, text = gate.check(results, Path(args.config) if args.config else options.path("report.gate"))
+    (log.info if verdict.passed_gate else log.error)("%s", text)
+    return 0 if verdict.passed_gate else 1
+
+
+def cmd_docs(args, options: Settings) -> int:
+    """Write docs/steps.md, the catalogue of every step the project can use (--check: fail if stale)."""
+    return catalogue.write_docs(options, check=args.check)
+
+
+def cmd_init(args, options: Settings) -> int:
+    """Write a starter project into an empty folder: settings, a first feature, environment.py, steps glue."""
+    written = scaffold.init(Path(args.directory), compose_file=args.compose)
+    for path in written:
+        log.info("  wrote %s", path)
+    log.info("Next: cd %s && crucible check && crucible run", args.directory)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    top = argparse.ArgumentParser(prog="crucible", description="Crucible: behaviour-driven integration suites "
+                                  "against real stacks (settings: crucible.toml).")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func, **kwargs) -> argparse.ArgumentParser:
+        found = sub.add_parser(name, help=func.__doc__.splitlines()[0], description=func.__doc__, **kwargs)
+        found.set_defaults(func=func)
+        return found
+
+    command("setup", cmd_setup)
+    check = command("check", cmd_check)
+    check.add_argument("files", nargs="*", metavar="FILE", help="compose file(s) to check, merged in order")
+    command("up", cmd_up)
+    command("down", cmd_down)
+    command("run", cmd_run, epilog="Any other option goes to behave, e.g. crucible run --tags=@checkout.")
+    flk = command("flaky", cmd_flaky, epilog="Any other option goes to behave.")
+    flk.add_argument("--runs", type=int, default=5, help="how many runs to compare (default 5)")
+    rep = command("report", cmd_report)
+    rep.add_argument("--results", help="results folder (default: the setting report.results)")
+    gat = command("gate", cmd_gate)
+    gat.add_argument("--results", help="results folder (default: the setting report.results)")
+    gat.add_argument("--config", help="rules file (default: the setting report.gate)")
+    doc = command("docs", cmd_docs)
+    doc.add_argument("--check", action="store_true", help="fail if docs/steps.md is not current")
+    ini = command("init", cmd_init)
+    ini.add_argument("directory", nargs="?", default=".", help="the folder to write into (default: here)")
+    ini.add_argument("--compose", help="the team's compose file, relative to the folder (default: the one found "
+                                       "there)")
+    return top
+
+
+PASS_THROUGH = {"run", "flaky"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command; harness errors print one clear message."""
+    argv = sys.argv[1:] if argv is None else argv
+    args, extra = parser().parse_known_args(argv)
+    if extra and args.command not in PASS_THROUGH:
+        parser().error(f"unrecognized arguments: {' '.join(extra)}")
+    extra = extra[1:] if extra[:1] == ["--"] else extra
+    console.setup()
+    try:
+        options = load_settings(extra)
+        if args.command in PASS_THROUGH:
+            return args.func(args, options, extra)
+        return args.func(args, options)
+    except CrucibleError as exc:
+        log.error("%s", exc)
+        return 2
+    except KeyboardInterrupt:
+        log.error("Interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

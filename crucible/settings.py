@@ -1,0 +1,297 @@
+"""One settings file per project, read once: ``crucible.toml`` (or ``[tool.crucible]`` in pyproject.toml).
+
+Every key has a default; the file overrides the defaults, the environment overrides the file
+(``CRUCIBLE_`` + the key in capitals with ``_`` for ``.``, e.g. ``CRUCIBLE_BROKER_EXCHANGE``), and
+behave's ``-D key=value`` (``-D broker.exchange=shop.events``) overrides everything. Values may
+use ``${VAR}`` and ``${VAR:-default}`` from the environment, as Compose files do. A key that does
+not exist or a value of the wrong type stops the run naming the file, the key and what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from crucible.errors import SettingsError
+
+FILE_NAME = "crucible.toml"
+SETTINGS_ENV = "CRUCIBLE_SETTINGS"
+COMPOSE_CANDIDATES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+AUTH_SCHEMES = ("none", "basic", "bearer", "jwt")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One documented setting: its dotted name, type, default and meaning."""
+
+    name: str
+    kind: type | tuple
+    default: Any
+    doc: str
+    aliases: tuple[str, ...] = ()
+
+
+# Every setting a team can write; README's "Settings" section is this table.
+KEYS = [
+    Key("project", str, None, "project name (labels, container names); default: the compose file's `name:`, "
+        "else $COMPOSE_PROJECT_NAME, else the compose file's folder name, as Compose does"),
+    Key("compose", list, None, "compose file(s), merged in order as Compose merges them; default: the first of "
+        "compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml next to the settings file"),
+    Key("profiles", list, [], "Compose profiles to enable (services without `profiles:` always run)"),
+    Key("features", str, "features", "folder of the .feature files"),
+    Key("steps_order", list, [], "order of the step modules in the step catalogue (file names); the generic "
+        "vocabulary follows"),
+    Key("report.results", str, "reports/allure-results", "where behave writes the Allure results",
+        aliases=("allure_results",)),
+    Key("report.output", str, "reports/allure-report", "where the single-file report is written"),
+    Key("report.history", str, "reports/history/history.jsonl", "history file behind the trend (keep it between "
+        "CI runs)", aliases=("history",)),
+    Key("report.gate", str, "reports/quality-gate.json", "quality-gate rules for `crucible gate`"),
+    Key("report.name", str, "Crucible", "the report's title"),
+    Key("report.issue_pattern", str, None, "link for @issue:KEY tags, `{}` is where the key goes",
+        aliases=("issue_pattern",)),
+    Key("report.tms_pattern", str, None, "link for @tms:KEY tags", aliases=("tms_pattern",)),
+    Key("broker.service", str, None, "the RabbitMQ service of the stack; default: the only service whose image "
+        "names rabbitmq, or that publishes 5672", aliases=("broker",)),
+    Key("broker.exchange", str, None, "default topic exchange of the event steps", aliases=("exchange",)),
+    Key("broker.port", int, 5672, "the broker's AMQP container port"),
+    Key("broker.user", str, None, "default: the broker service's RABBITMQ_DEFAULT_USER (or RABBITMQ_USER), "
+        "else guest"),
+    Key("broker.password", str, None, "default: RABBITMQ_DEFAULT_PASS (or RABBITMQ_PASS), else guest"),
+    Key("broker.vhost", str, None, "default: RABBITMQ_DEFAULT_VHOST, else /"),
+    Key("databases", dict, {}, "per service whose database SQL steps query: `dsn = \"postgresql://...\"` "
+        "(host and port are compose names, rewritten to the published ones) or `service = \"db\"` "
+        "(credentials from its POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB); default: the service's own "
+        "DATABASE_URL, or its POSTGRES_* variables when it is a PostgreSQL service"),
+    Key("services", dict, {}, "per service: `port` = the container port HTTP steps use (default: its first "
+        "published port in the compose file's order)"),
+    Key("auth.scheme", str, "none", "how generic HTTP steps authenticate: none, basic (auth.username/"
+        "auth.password on every request), bearer (auth.token on every request) or jwt (tokens signed with "
+        "auth.secret for `I am authenticated as ... with the role ...`)"),
+    Key("auth.secret", str, None, "jwt: the signing secret", aliases=("jwt_secret",)),
+    Key("auth.secret_from", str, None, "jwt: take the secret from a compose variable, `SERVICE.VARIABLE`"),
+    Key("auth.algorithm", str, "HS256", "jwt: signing algorithm (HS256, HS384, HS512)"),
+    Key("auth.subject_claim", str, "sub", "jwt: the claim holding the subject"),
+    Key("auth.role_claim", str, "role", "jwt: the claim holding the role"),
+    Key("auth.roles", list, [], "jwt: the roles tokens may carry (empty: any)"),
+    Key("auth.ttl", int, 3600, "jwt: seconds a token is valid"),
+    Key("auth.claims", dict, {}, "jwt: extra claims every token carries (e.g. iss, aud)"),
+    Key("auth.username", str, None, "basic: user name"),
+    Key("auth.password", str, None, "basic: password"),
+    Key("auth.token", str, None, "bearer: the token"),
+    Key("timeouts.http", float, 10.0, "seconds an HTTP request may take"),
+    Key("timeouts.max_wait", float, 300.0, "upper bound of any 'within N seconds' step"),
+    Key("run.attach", str, None, "run against a stack `crucible up` left running (`kept` or a run id)",
+        aliases=("attach",)),
+    Key("run.retry", int, 0, "run a failed scenario this many more times; late passes are marked flaky",
+        aliases=("retry",)),
+]
+BY_NAME = {key.name: key for key in KEYS}
+ALIASES = {alias: key.name for key in KEYS for alias in key.aliases}
+# Environment names kept from earlier versions.
+LEGACY_ENV = {"CRUCIBLE_JWT_SECRET": "auth.secret", "CRUCIBLE_HISTORY": "report.history"}
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def env_name(key: str) -> str:
+    """The environment variable that overrides a key: ``broker.exchange`` -> ``CRUCIBLE_BROKER_EXCHANGE``."""
+    return "CRUCIBLE_" + key.upper().replace(".", "_")
+
+
+@dataclass
+class Settings:
+    """A project's settings: the values and where the file is."""
+
+    root: Path
+    file: Path | None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def path(self, key: str) -> Path:
+        """A path-valued setting, relative to the project's root."""
+        return resolve(self.root, self.values[key])
+
+    @property
+    def compose_files(self) -> list[Path]:
+        """The compose file(s) of the stack, in merge order."""
+        if self.values["compose"]:
+            return [resolve(self.root, p) for p in self.values["compose"]]
+        for name in COMPOSE_CANDIDATES:
+            if (self.root / name).is_file():
+                return [self.root / name]
+        raise SettingsError(f"No compose file: none of {', '.join(COMPOSE_CANDIDATES)} is in {self.root}, and "
+                            f"{self.where('compose')} names none. Set `compose = [\"path/to/compose.yaml\"]`.")
+
+    def service(self, name: str) -> dict:
+        """The per-service settings of a service ({} when there are none)."""
+        return dict(self.values["services"].get(name) or {})
+
+    def database(self, name: str) -> dict:
+        """The database settings of a service ({} when there are none)."""
+        return dict(self.values["databases"].get(name) or {})
+
+    def where(self, key: str) -> str:
+        """Where a key is set, for messages: ``crucible.toml key 'auth.secret'``."""
+        return f"{self.file.name if self.file else 'the settings'} key '{key}'"
+
+
+def resolve(root: Path, value: str | Path) -> Path:
+    """A path from the settings: absolute as it is, relative to the project's root otherwise."""
+    path = Path(os.path.expanduser(str(value)))
+    return path if path.is_absolute() else (root / path)
+
+
+def find(start: Path | None = None) -> Path | None:
+    """The settings file: $CRUCIBLE_SETTINGS, else crucible.toml or a pyproject.toml with [tool.crucible] here."""
+    explicit = os.environ.get(SETTINGS_ENV)
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise SettingsError(f"{SETTINGS_ENV}={explicit}: no such file.")
+        return path.resolve()
+    here = (start or Path.cwd()).resolve()
+    if (here / FILE_NAME).is_file():
+        return here / FILE_NAME
+    pyproject = here / "pyproject.toml"
+    if pyproject.is_file() and "tool" in _read_toml(pyproject) and "crucible" in _read_toml(pyproject)["tool"]:
+        return pyproject
+    return None
+
+
+def _read_toml(path: Path) -> dict:
+    """A TOML file as a dict; a SettingsError naming the line when it is not valid TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path}: not UTF-8 text; save it as UTF-8.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _flatten(table: Mapping, prefix: str = "") -> dict[str, Any]:
+    """Nested TOML tables as dotted keys; tables that are values of a key (databases, services) stay whole."""
+    flat: dict[str, Any] = {}
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict) and key not in BY_NAME:
+            flat.update(_flatten(value, key + "."))
+        else:
+            flat[key] = value
+    return flat
+
+
+def _file_values(path: Path) -> dict[str, Any]:
+    """The values the settings file sets, checked against the known keys."""
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("crucible", {})
+    flat = _flatten(data)
+    for key in flat:
+        if key not in BY_NAME:
+            close = difflib.get_close_matches(key, list(BY_NAME), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise SettingsError(f"{path}: unknown setting '{key}'.{hint} Every setting is listed in the README "
+                                f"('Settings').")
+    return flat
+
+
+def _overrides(userdata: Mapping[str, str] | None, environ: Mapping[str, str]) -> dict[str, tuple[str, Any]]:
+    """Values from the environment and from -D, each with where it came from."""
+    found: dict[str, tuple[str, Any]] = {}
+    for name, key in LEGACY_ENV.items():
+        if environ.get(name):
+            found[key] = (f"${name}", environ[name])
+    for key in BY_NAME:
+        if environ.get(env_name(key)):
+            found[key] = (f"${env_name(key)}", environ[env_name(key)])
+    for name, value in (userdata or {}).items():
+        key = ALIASES.get(name, name)
+        if key in BY_NAME:
+            found[key] = (f"-D {name}", value)
+        elif "." in name and name.split(".")[0] in ("services", "databases"):
+            found[name] = (f"-D {name}", value)
+    return found
+
+
+def _interpolate(value: Any, environ: Mapping[str, str]) -> Any:
+    """${VAR} and ${VAR:-default} in strings (also inside lists and tables)."""
+    if isinstance(value, str):
+        return _VARIABLE.sub(lambda m: environ.get(m.group(1)) or (m.group(2) or ""), value)
+    if isinstance(value, list):
+        return [_interpolate(v, environ) for v in value]
+    if isinstance(value, dict):
+        return {k: _interpolate(v, environ) for k, v in value.items()}
+    return value
+
+
+def _coerce(key: Key, value: Any, origin: str) -> Any:
+    """A value of the key's type; text from the environment or -D is converted."""
+    if value is None:
+        return None
+    kind = key.kind
+    if kind is list and isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if kind in (int, float) and isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            raise SettingsError(f"{origin}: '{key.name}' must be a number, not {value!r}.") from None
+    if kind is float and isinstance(value, int):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise SettingsError(f"{origin}: '{key.name}' must be {_kind_name(kind)}, not {type(value).__name__} "
+                            f"({value!r}). {key.name}: {key.doc}.")
+    return value
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "text", int: "a whole number", float: "a number", list: "a list", dict: "a table"}[kind]
+
+
+def _set_nested(values: dict[str, Any], dotted: str, value: Any) -> None:
+    """``services.rabbitmq.port=15672`` into values['services']['rabbitmq']['port']."""
+    top, name, leaf = dotted.split(".", 2) if dotted.count(".") >= 2 else (*dotted.split(".", 1), None)
+    table = values[top] = {k: dict(v) for k, v in values[top].items()}
+    if leaf is None:
+        raise SettingsError(f"-D {dotted}: name the setting too, e.g. -D {top}.{name}.port=8080")
+    table.setdefault(name, {})[leaf] = int(value) if str(value).isdigit() else value
+
+
+def load(userdata: Mapping[str, str] | None = None, start: Path | None = None,
+         environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings file (if any), then the environment, then -D values; check every value."""
+    environ = os.environ if environ is None else environ
+    file = find(start)
+    root = file.parent if file else (start or Path.cwd()).resolve()
+    values = {key.name: key.default for key in KEYS}
+    origins = {key.name: "default" for key in KEYS}
+    if file:
+        for key, value in _file_values(file).items():
+            values[key], origins[key] = value, f"{file}"
+    for key, (origin, value) in _overrides(userdata, environ).items():
+        if key in BY_NAME:
+            values[key], origins[key] = value, origin
+        else:
+            _set_nested(values, key, value)
+    for key in KEYS:
+        values[key.name] = _coerce(key, _interpolate(values[key.name], environ), origins[key.name])
+    scheme = values["auth.scheme"]
+    if scheme not in AUTH_SCHEMES:
+        raise SettingsError(f"{origins['auth.scheme']}: auth.scheme '{scheme}' is not one of "
+                            f"{', '.join(AUTH_SCHEMES)}.")
+    return Settings(root=root, file=file, values=values)
+
+
+def child_env(options: Settings) -> dict[str, str]:
+    """The environment for a behave process of this project: the same settings file."""
+    env = dict(os.environ)
+    if options.file:
+        env[SETTINGS_ENV] = str(options.file)
+    return env

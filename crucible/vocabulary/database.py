@@ -1,0 +1,207 @@
+"""Read-only SQL on a service's own database, and the comparison of its rows with a table.
+
+The connection comes from the settings (``[databases.SERVICE]``), else the service's
+``DATABASE_URL`` from its compose environment, e.g.
+``postgresql://inventory:inventory_pw@postgres:5432/inventory``, else the ``POSTGRES_USER``/
+``POSTGRES_PASSWORD``/``POSTGRES_DB`` of a PostgreSQL service, with the database host and port
+(a compose service name and its container port) replaced by where the stack published that
+port. Every query runs in a READ ONLY transaction that is rolled back, with a 5 second limit.
+
+In an expected table each cell holds the text of a value (``5``, ``north-ab12``, ``true``;
+NULL is ``null``; timestamps in ISO-8601) or a marker (``@uuid@``, ``@datetime@``,
+``@regex(^A)@`` ...). Only the columns the table names are compared; rows are compared in
+order, so queries that return several rows should say ``ORDER BY``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+from uuid import UUID
+
+import psycopg
+from hamcrest.core.base_matcher import BaseMatcher
+from hamcrest.core.description import Description
+from hamcrest.core.matcher import Matcher
+
+from crucible.vocabulary import polling
+from crucible.errors import DatabaseError, ServiceNotFound, TestDataError
+from crucible.vocabulary.matchers import compare, marker
+
+log = logging.getLogger(__name__)
+
+QUERY_TIMEOUT_MS = 5000
+CONNECT_TIMEOUT_S = 5
+SCHEMES = {"postgres", "postgresql"}
+
+
+def service_dsn(stack, settings, service: str) -> str:
+    """The connection URL of a service's database, pointed at where the stack publishes it.
+
+    From the settings (``[databases.SERVICE]`` ``dsn`` or ``service``), else the service's own
+    DATABASE_URL, else its POSTGRES_* variables when the service is the database itself.
+    """
+    services = stack.project.services
+    if service not in services:
+        raise ServiceNotFound(f"The stack has no service '{service}' (services: {', '.join(sorted(services))}).")
+    configured = settings.database(service)
+    if configured.get("dsn"):
+        return _published_dsn(stack, service, configured["dsn"], settings.where(f"databases.{service}.dsn"))
+    owner = configured.get("service") or service
+    if owner not in services:
+        raise ServiceNotFound(f"{settings.where(f'databases.{service}.service')} names '{owner}', which is not a "
+                              f"service of {stack.project.path}.")
+    env = services[owner].environment
+    if owner == service and env.get("DATABASE_URL"):
+        return _published_dsn(stack, service, env["DATABASE_URL"], f"DATABASE_URL of service '{service}'")
+    if "POSTGRES_PASSWORD" in env or "POSTGRES_USER" in env or "postgres" in services[owner].image.lower():
+        user = env.get("POSTGRES_USER") or "postgres"
+        database = configured.get("database") or env.get("POSTGRES_DB") or user
+        password = env.get("POSTGRES_PASSWORD", "")
+        url = f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{owner}:5432/{quote(database, safe='')}"
+        return _published_dsn(stack, service, url, f"POSTGRES_* variables of service '{owner}'")
+    raise TestDataError(f"The database of service '{service}' is unknown: it has no DATABASE_URL and no POSTGRES_* "
+                        f"variables in {stack.project.path}. Name it in the settings: [databases.{service}] "
+                        f"dsn = \"postgresql://user:password@db:5432/name\" or service = \"db\".")
+
+
+def _published_dsn(stack, service: str, url: str, origin: str) -> str:
+    """A postgresql:// URL whose host and port (a compose service and its container port) are replaced by where
+    the stack published that port."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+")[0]
+    if scheme not in SCHEMES or not parts.hostname:
+        raise TestDataError(f"{origin} is not a postgresql://user:password@host:port/db URL: {safe_dsn(url)}")
+    published = urlsplit(stack.url(parts.hostname, parts.port or 5432))
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{published.netloc}" if userinfo else published.netloc
+    return urlunsplit(("postgresql", netloc, parts.path, parts.query, ""))
+
+
+def safe_dsn(dsn: str) -> str:
+    """A connection URL with its password masked, for messages."""
+    parts = urlsplit(dsn)
+    return dsn.replace(f":{parts.password}@", ":***@", 1) if parts.password else dsn
+
+
+@dataclass
+class Rows:
+    """The result of one query: its column names and rows as JSON-like values."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+    def render(self) -> str:
+        """The rows as a small text table, for messages."""
+        if not self.rows:
+            return f"no rows (columns: {', '.join(self.columns)})"
+        lines = [" | ".join(self.columns)]
+        lines += [" | ".join(as_text(row[c]) for c in self.columns) for row in self.rows[:20]]
+        more = [f"... {len(self.rows) - 20} more rows"] if len(self.rows) > 20 else []
+        return "\n".join(lines + more)
+
+
+def _json_value(value: Any) -> Any:
+    """A database value as a JSON-like value: timestamps in ISO-8601, decimals as numbers, UUIDs as text."""
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, (bytes, memoryview)):
+        return bytes(value).hex()
+    return value
+
+
+def as_text(value: Any) -> str:
+    """The text a table cell shows for a value: ``null``, ``true``, JSON for objects and arrays."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(", ", ": "))
+    return str(value)
+
+
+def query(dsn: str, sql: str, service: str = "") -> Rows:
+    """Run one SQL query in a READ ONLY transaction (rolled back) and return its rows."""
+    options = f"-c statement_timeout={QUERY_TIMEOUT_MS} -c default_transaction_read_only=on"
+    try:
+        with psycopg.connect(dsn, connect_timeout=CONNECT_TIMEOUT_S, options=options) as conn:
+            conn.read_only = True
+            with conn.cursor() as cursor:
+                cursor.execute(sql)
+                if cursor.description is None:
+                    raise TestDataError(f"The query on the '{service}' database returned no rows at all "
+                                        f"(is it a SELECT?): {sql}")
+                columns = [column.name for column in cursor.description]
+                rows = [{c: _json_value(v) for c, v in zip(columns, record)} for record in cursor.fetchall()]
+            conn.rollback()
+    except psycopg.errors.ReadOnlySqlTransaction:
+        raise TestDataError(f"Steps may only read databases; this query tries to write: {sql}") from None
+    except (psycopg.ProgrammingError, psycopg.DataError) as exc:
+        raise TestDataError(f"The query on the '{service}' database failed: {str(exc).strip()}\n    {sql}") from None
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"Cannot query the '{service}' database at {safe_dsn(dsn)}: {str(exc).strip()}") from None
+    log.debug("%s -> %d row(s)", sql, len(rows))
+    return Rows(columns, rows)
+
+
+class TextEquals(BaseMatcher):
+    """Matches a database value whose table-cell text (see :func:`as_text`) is the given text."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _matches(self, item: Any) -> bool:
+        return as_text(item) == self.text
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text(self.text)
+
+
+def text_equals(text: str) -> Matcher:
+    """Matches a value shown in a table cell as ``text``.
+
+    Example::
+
+        assert_that(5, text_equals("5"))
+    """
+    return TextEquals(text)
+
+
+def expect_rows(rows: Rows, headings: list[str], cells: list[list[str]], sql: str) -> None:
+    """Fail unless the rows have the table's values in the named columns, in order."""
+    unknown = [h for h in headings if h not in rows.columns]
+    if unknown:
+        raise TestDataError(f"The expected table names columns the query does not return: {', '.join(unknown)} "
+                            f"(it returns: {', '.join(rows.columns)})\n    {sql}")
+    expected = [{h: marker(cell) or text_equals(cell) for h, cell in zip(headings, row)} for row in cells]
+    problems = compare(expected, rows.rows, "rows", exact=False)
+    assert not problems, (f"The query returned other rows than expected:\n    {sql}\n"
+                          + "\n".join(f"  {p}" for p in problems[:10]) + f"\nActual rows:\n{rows.render()}")
+
+
+def query_service(stack, settings, service: str, sql: str) -> Rows:
+    """Run a read-only query on a service's own database."""
+    return query(service_dsn(stack, settings, service), sql, service)
+
+
+def expect_no_rows(rows: Rows, sql: str) -> None:
+    """Fail if the query returned rows."""
+    assert not rows.rows, f"expected no rows from\n    {sql}\nbut got:\n{rows.render()}"
+
+
+def poll_rows(stack, settings, service: str, sql: str, headings: list[str], cells: list[list[str]],
+              timeout: float) -> Rows:
+    """Query again and again until the rows are as expected, or time runs out."""
+    return polling.eventually(lambda: query_service(stack, settings, service, sql),
+                              lambda rows: expect_rows(rows, headings, cells, sql), timeout,
+                              describe=lambda rows: "\n" + rows.render())

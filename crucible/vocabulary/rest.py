@@ -1,0 +1,129 @@
+"""Generic HTTP calls for the step vocabulary: any service, method, path, headers and query.
+
+One :class:`RestSession` per scenario keeps the headers to send with every request and the last
+response, which the status, header and JSON assertions then look at.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import requests
+from hamcrest import assert_that
+from hamcrest.core.matcher import Matcher
+
+from crucible.vocabulary import polling
+from crucible.vocabulary.auth import Auth
+from crucible.errors import TestDataError
+from crucible.vocabulary.http import HttpClient, body_of
+from crucible.vocabulary.matchers import render
+
+log = logging.getLogger(__name__)
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+NO_BODY = object()
+
+
+def describe(response: requests.Response, with_body: bool = True) -> str:
+    """A response in one line: ``GET /stock/north/mug -> 404 {"error": "stock not found"}``."""
+    request = response.request
+    parts = urlsplit(request.url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    line = f"{request.method} {target} -> {response.status_code}"
+    return f"{line} {render(body_of(response))}" if with_body else line
+
+
+class RestSession:
+    """The generic HTTP state of one scenario: standing headers and the last response."""
+
+    def __init__(self, http: Callable[[str], HttpClient], auth: Auth | None = None):
+        self.http = http
+        self.auth = auth
+        self.headers: dict[str, str] = dict(auth.headers()) if auth else {}
+        self.last: requests.Response | None = None
+
+    def authenticate(self, subject: str, role: str) -> str:
+        """Send a freshly signed bearer token for ``subject``/``role`` from now on; return it."""
+        if self.auth is None:
+            raise TestDataError("This scenario has no authentication settings to sign a token with.")
+        token = self.auth.token(subject, role)
+        self.headers["Authorization"] = f"Bearer {token}"
+        return token
+
+    def set_header(self, name: str, value: str) -> None:
+        """Send a header with every following request of the scenario."""
+        self.headers[name] = value
+
+    def send(self, method: str, service: str, path: str, body: Any = NO_BODY,
+             params: dict[str, str] | None = None, raw: str | None = None) -> requests.Response:
+        """Send one request to a service by its compose name; it becomes the last response."""
+        verb = method.upper()
+        if verb not in METHODS:
+            raise TestDataError(f"HTTP method '{method}' is not supported; use one of: {', '.join(METHODS)}.")
+        client = self.http(service)
+        kwargs: dict[str, Any] = {"headers": dict(self.headers), "params": params or None}
+        if body is not NO_BODY:
+            kwargs["json"] = body
+        if raw is not None:
+            kwargs["data"] = raw
+        self.last = client.request(verb, path, **kwargs)
+        log.debug("%s", describe(self.last))
+        return self.last
+
+    def response(self) -> requests.Response:
+        """The last response, or a TestDataError if the scenario has sent no request."""
+        if self.last is None:
+            raise TestDataError("No HTTP request has been sent in this scenario yet: a step such as "
+                                "'When I send a GET request to \"orders\" at \"/orders/{id}\"' must come first.")
+        return self.last
+
+    def json(self) -> Any:
+        """The last response's body as JSON; fails if it is not JSON."""
+        response = self.response()
+        try:
+            return response.json()
+        except ValueError:
+            raise AssertionError(f"expected a JSON body from {describe(response)}") from None
+
+    def header(self, name: str) -> str:
+        """A header of the last response; fails naming the headers there are if it is missing."""
+        response = self.response()
+        if name not in response.headers:
+            raise AssertionError(f"expected a '{name}' header in the response to {describe(response)}; "
+                                 f"it has: {', '.join(response.headers)}")
+        return response.headers[name]
+
+    def expect_status(self, status: int) -> None:
+        """Fail unless the last response has this status."""
+        response = self.response()
+        assert response.status_code == status, (
+            f"expected status {status} but got {response.status_code}: {describe(response)}")
+
+    def expect_json(self, matcher: Matcher) -> None:
+        """Fail unless the last response's JSON body satisfies a matcher."""
+        assert_that(self.json(), matcher, f"JSON body of {describe(self.response())}")
+
+    def expect_header(self, name: str, matcher: Matcher) -> None:
+        """Fail unless a header of the last response satisfies a matcher."""
+        assert_that(self.header(name), matcher, f"header '{name}' of {describe(self.response())}")
+
+    def poll(self, method: str, service: str, path: str, check: Callable[[requests.Response], None],
+             timeout: float) -> requests.Response:
+        """Send a request again and again until ``check`` passes on its response, or time runs out."""
+        return polling.eventually(lambda: self.send(method, service, path), check, timeout, describe=describe)
+
+
+def status_is(status: int) -> Callable[[requests.Response], None]:
+    """A check for :meth:`RestSession.poll`: the response has this status."""
+    def check(response: requests.Response) -> None:
+        assert response.status_code == status, f"expected status {status} but got {response.status_code}"
+    return check
+
+
+def json_satisfies(matcher: Matcher) -> Callable[[requests.Response], None]:
+    """A check for :meth:`RestSession.poll`: the response's JSON body satisfies a matcher."""
+    def check(response: requests.Response) -> None:
+        assert_that(body_of(response), matcher, f"JSON body of {describe(response, with_body=False)}")
+    return check
