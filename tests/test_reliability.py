@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT_DIR = ROOT / "tests" / "project"
 PROJECT = "crucible-reliability"
 BEHAVE = [sys.executable, "-m", "behave"]
+# The test project's name is fixed (its compose file's), whatever project the caller's environment names.
+BASE_ENV = {**{k: v for k, v in os.environ.items() if k != "CRUCIBLE_PROJECT"}, "PYTHONPATH": str(ROOT)}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ class Run:
     """One behave process of the test project, its output collected line by line."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None):
-        full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+        full_env = {**BASE_ENV, **(env or {})}
         self.lines: list[str] = []
         self.proc = subprocess.Popen(BEHAVE + list(args), cwd=PROJECT_DIR, env=full_env, text=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -319,7 +321,7 @@ def test_the_rerun_command_lists_scenarios_whose_outcome_changed(client, tmp_pat
     stable = feature("stable", LONG_STEP.format(seconds=0))
     result = subprocess.run(
         [sys.executable, "-m", "crucible", "flaky", "--runs", "2", path, stable],
-        cwd=PROJECT_DIR, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+        cwd=PROJECT_DIR, env=BASE_ENV, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stderr
     assert "1 of 2 scenarios changed outcome across 2 runs" in result.stderr
     assert "A flaky scenario: passed -> failed" in result.stderr
