@@ -15,6 +15,7 @@ from crucible.report import flaky
 from crucible.report import results as report
 from crucible.stack import engine, session
 from crucible.timings import Timings
+from crucible.vocabulary import preflight
 from crucible.vocabulary.auth import Auth
 from crucible.vocabulary.http import Exchange, HttpClient
 from crucible.vocabulary.rest import RestSession
@@ -101,7 +102,12 @@ def feature_scope(context, feature):
 
 @fixture
 def scenario_scope(context, scenario):
-    """A unique id, a correlation id, recorded HTTP clients and variables for one scenario."""
+    """A unique id, a correlation id, recorded HTTP clients and variables for one scenario.
+
+    The scenario's steps are checked first (an impossible load, a fault on an unknown service):
+    a wrong one stops the scenario before any of its steps starts anything.
+    """
+    preflight.check_scenario(scenario, preflight.Scope(context.stack.project, context.settings))
     uid = uuid.uuid4().hex[:8]
     context.uid = uid
     context.correlation_id = f"crucible-{uid}"

@@ -86,6 +86,10 @@ KEYS = [
     Key("auth.token", str, None, "bearer: the token"),
     Key("timeouts.http", float, 10.0, "seconds an HTTP request may take"),
     Key("timeouts.max_wait", float, 300.0, "upper bound of any 'within N seconds' step"),
+    Key("load.max_seconds", float, 120.0, "upper bound of any load step's duration (seconds)"),
+    Key("load.max_requests", int, 200000, "upper bound of the requests one load step sends"),
+    Key("load.sample_usage", bool, True, "sample each container's CPU and memory (engine stats) while a load "
+        "runs, and attach them to the step"),
     Key("run.attach", str, None, "run against a stack `crucible up` left running (`kept` or a run id)",
         aliases=("attach",)),
     Key("run.retry", int, 0, "run a failed scenario this many more times; late passes are marked flaky",
@@ -243,7 +247,11 @@ def _coerce(key: Key, value: Any, origin: str) -> Any:
             return kind(value)
         except ValueError:
             raise SettingsError(f"{origin}: '{key.name}' must be a number, not {value!r}.") from None
-    if kind is float and isinstance(value, int):
+    if kind is bool and isinstance(value, str):
+        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise SettingsError(f"{origin}: '{key.name}' must be true or false, not {value!r}.")
+        return value.lower() in ("true", "1", "yes")
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise SettingsError(f"{origin}: '{key.name}' must be {_kind_name(kind)}, not {type(value).__name__} "
@@ -252,7 +260,8 @@ def _coerce(key: Key, value: Any, origin: str) -> Any:
 
 
 def _kind_name(kind: type) -> str:
-    return {str: "text", int: "a whole number", float: "a number", list: "a list", dict: "a table"}[kind]
+    return {str: "text", int: "a whole number", float: "a number", list: "a list", dict: "a table",
+            bool: "true or false"}[kind]
 
 
 def _set_nested(values: dict[str, Any], dotted: str, value: Any) -> None:

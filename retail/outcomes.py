@@ -183,3 +183,11 @@ def availability_check(product: str, total: int, stores: dict[str, int] | None,
         assert found.get("total") == total, (
             f"expected the chain to show {total} '{product}' available, but it shows {found.get('total')}")
     return check
+
+
+def expect_answered_within(order: Order, seconds: float) -> None:
+    """The shop answered the order within a time, whatever the answer."""
+    assert order.seconds is not None and order.seconds <= seconds, (
+        f"expected {order.person} to be answered within {seconds:g} seconds, but "
+        + (f"the answer took {order.seconds:.1f} seconds ({_outcome(order)})" if order.seconds is not None
+           else "the time of the answer is unknown"))

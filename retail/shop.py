@@ -103,6 +103,7 @@ class Order:
     request_id: str
     card: str
     asked: dict = field(default_factory=dict)
+    seconds: float | None = None
 
     @property
     def id(self) -> str | None:
@@ -171,6 +172,7 @@ class Shop:
         self.mint = tokens
         self.tokens: dict[tuple[str, str], str] = {}
         self.prices: dict[str, Money] = {}
+        self.stocked: dict[tuple[str, str], int] = {}
         self.cards: dict[str, str] = {}
         self.orders: dict[str, list[Order]] = {}
         self.returns: dict[str, list[Return]] = {}
@@ -234,12 +236,22 @@ class Shop:
             self.set_price(product, price)
         self._staff("inventory", "PUT", self._stock_path(store, product),
                     f"put {quantity} '{product}' in stock at the '{store}' store", json={"quantity": quantity})
+        self.stocked[store, product] = quantity
 
     def deliver(self, store: str, product: str, quantity: int) -> None:
         """A delivery adds stock to a store."""
         self._staff("inventory", "POST", self._stock_path(store, product) + "/restock",
                     f"deliver {quantity} '{product}' to the '{store}' store",
                     json={"quantity": quantity, "cause": "restock", "reference": f"delivery-{uuid.uuid4()}"})
+        self.stocked[store, product] = self.stocked.get((store, product), 0) + quantity
+
+    def staff_headers(self) -> dict[str, str]:
+        """The headers of a call made by the scenario's store staff (their token)."""
+        return {"Authorization": f"Bearer {self._token(self.names.staff(), 'staff')}"}
+
+    def stock_path(self, store: str, product: str) -> str:
+        """The inventory path of a store's stock of a product."""
+        return self._stock_path(store, product)
 
     def try_set_stock(self, person: str, store: str, product: str, quantity: int) -> Answer:
         """A person (a customer) tries to change a store's stock."""
@@ -280,21 +292,33 @@ class Shop:
 
     # --- orders ---------------------------------------------------------------------------
 
-    def place_order(self, person: str, store: str, items: Items) -> Order:
-        """A person orders items from a store, paying with their card."""
+    def order_request(self, person: str, store: str, items: Items) -> tuple[dict[str, str], dict]:
+        """The headers (the person's token) and JSON body of a person's order of items from a store."""
         prices = [self.price(product) for product, _ in items]
         currencies = {price.currency for price in prices}
         if len(currencies) > 1:
             raise TestDataError(f"One order is paid in one currency; the products cost {', '.join(map(str, prices))}")
-        card = self.card(person)
         body = {"store": self.names.store(store), "currency": prices[0].currency if prices else "EUR",
                 "items": [{"sku": self.names.sku(product), "quantity": quantity, "unit_price_cents": price.cents}
                           for (product, quantity), price in zip(items, prices)],
-                "card": {"number": card}}
-        response = self._call("orders", "POST", "/orders", person=person, json=body)
+                "card": {"number": self.card(person)}}
+        token = self._token(self.names.customer(person), "customer")
+        return {"Authorization": f"Bearer {token}"}, body
+
+    def place_order(self, person: str, store: str, items: Items) -> Order:
+        """A person orders items from a store, paying with their card."""
+        headers, body = self.order_request(person, store, items)
+        response = self.http("orders").request("POST", "/orders", headers=headers, json=body)
+        self.answers.append((f"POST /orders -> {response.status_code}", response.text))
+        order = self.record_order(person, body, response.status_code, _json(response),
+                                  response.request.headers.get("X-Request-ID", ""))
+        order.seconds = response.elapsed.total_seconds()
+        return order
+
+    def record_order(self, person: str, body: dict, status: int, answer: dict, request_id: str) -> Order:
+        """Keep an order the platform answered (or did not: ``status`` 0) as the person's latest."""
         asked = {key: value for key, value in body.items() if key != "card"}
-        order = Order(person, response.status_code, _json(response),
-                      response.request.headers.get("X-Request-ID", ""), card, asked)
+        order = Order(person, status, answer, request_id, body["card"]["number"], asked)
         self.orders.setdefault(person, []).append(order)
         self.last_person = person
         log.debug("%s's order: %s", person, order.outcome())

@@ -169,3 +169,12 @@ def step_remember_card(context, name):
     rule never counts another scenario's payments), usable as {card} in later steps.
     """
     context.variables.remember(name, cards.card_number())
+
+
+@then("{who:Who} is answered within {seconds:Seconds}")
+def step_answered_within(context, who, seconds):
+    """Example: Then she is answered within 7 seconds
+
+    Her latest order's answer took at most that long, whatever it was.
+    """
+    outcomes.expect_answered_within(context.shop.order_of(who), seconds)

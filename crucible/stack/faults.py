@@ -1,31 +1,163 @@
-"""Faults injected with the engine's own primitives (no netem here): a service goes down and comes back.
+"""Faults, injected with the engine's own primitives and a link proxy (no netem on these kernels).
 
-A service a scenario takes down is brought back when the scenario ends, also when it fails
-half-way, so the next scenario finds the whole stack running.
+A service can be stopped (SIGTERM, then SIGKILL), killed (SIGKILL), paused (frozen: its processes
+get no CPU, connections stay open and unanswered), restarted, or disconnected from the run's
+network (nothing reaches it, it reaches nothing). A link, "A's calls to B" (see ``links``), can
+be slowed down by a latency or made to drop connections.
+
+Every fault of a scenario is undone when the scenario ends, also when it failed half-way: stopped
+and killed services are started, paused ones resumed, disconnected ones reconnected, links
+healed and their proxies removed, and then every service of the stack must pass its readiness
+check again before the next scenario starts.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
+from crucible.errors import StartupError
+from crucible.stack import engine, links
+from crucible.stack.links import LinkProxy
 from crucible.stack.running import Stack
 
 log = logging.getLogger(__name__)
 
-
-def take_down(context, service: str) -> None:
-    """Stop a service for the rest of the scenario (it is brought back when the scenario ends)."""
-    context.add_cleanup(bring_back, context.stack, service)
-    context.stack.stop_service(service)
+STOPPED = ("exited", "created", "dead")
 
 
-def bring_back(stack: Stack, service: str) -> None:
-    """Start a stopped service and wait until it is ready (a running one is left alone)."""
-    if stack.state(service) != "running":
-        log.info("bringing %s back (%.1fs until ready)", service, stack.start_service(service))
+class Faults:
+    """The faults of one scenario, and how to undo each of them."""
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.undo: dict[str, Callable[[], None]] = {}
+        self.proxies: dict[tuple[str, str], LinkProxy] = {}
+
+    def stop(self, service: str) -> None:
+        """Stop a service (SIGTERM, then SIGKILL after 10 s)."""
+        self._remember(service, "down", lambda: self._start(service))
+        self.stack.stop_service(service)
+
+    def kill(self, service: str) -> None:
+        """Kill a service's processes at once (SIGKILL), as a crash would."""
+        container = self.stack.service(service).container
+        self._remember(service, "down", lambda: self._start(service))
+        with engine.guard(f"killing service '{service}'"):
+            container.kill()
+            container.wait(timeout=30)
+        log.info("  %-12s killed", service)
+
+    def pause(self, service: str) -> None:
+        """Freeze a service: its processes get no CPU; open connections stay open, unanswered."""
+        container = self.stack.service(service).container
+        self._remember(service, "paused", lambda: self.resume(service))
+        with engine.guard(f"pausing service '{service}'"):
+            container.pause()
+        log.info("  %-12s paused", service)
+
+    def restart(self, service: str) -> float:
+        """Stop and start a service, as a deployment would; wait until it is ready again."""
+        self.stack.stop_service(service)
+        return self._start(service)
+
+    def disconnect(self, service: str) -> None:
+        """Take a service off the run's network: nothing reaches it, and it reaches nothing."""
+        container = self.stack.service(service).container
+        self._remember(service, "disconnected", lambda: self.reconnect(service))
+        with engine.guard(f"disconnecting service '{service}' from network {self.stack.network_name}"):
+            self.stack.client.networks.get(self.stack.network_name).disconnect(container, force=True)
+        log.info("  %-12s disconnected from %s", service, self.stack.network_name)
+
+    def bring_back(self, service: str) -> None:
+        """Undo what was done to a service (start, resume or reconnect it) and wait until it is ready."""
+        for key in [k for k in self.undo if k.startswith(f"{service}:")]:
+            self.undo.pop(key)()
+        if self.stack.state(service) in STOPPED:
+            self._start(service)
+
+    def resume(self, service: str) -> None:
+        """Unfreeze a paused service and wait until it is ready."""
+        self.undo.pop(f"{service}:paused", None)
+        with engine.guard(f"resuming service '{service}'"):
+            if self.stack.state(service) == "paused":
+                self.stack.service(service).container.unpause()
+        self.stack.wait_ready(service)
+
+    def reconnect(self, service: str) -> None:
+        """Put a disconnected service back on the run's network under its name; wait until it is ready."""
+        self.undo.pop(f"{service}:disconnected", None)
+        container = self.stack.service(service).container
+        network = self.stack.client.networks.get(self.stack.network_name)
+        with engine.guard(f"reconnecting service '{service}' to network {self.stack.network_name}"):
+            container.reload()
+            if self.stack.network_name not in container.attrs["NetworkSettings"]["Networks"]:
+                network.connect(container, aliases=[service])
+        self.stack.wait_ready(service)
+
+    def slow_link(self, client: str, server: str, latency_ms: float) -> None:
+        """Hold every answer of ``server`` to ``client`` for ``latency_ms``."""
+        self._proxy(client, server).set(latency_ms=latency_ms, drop=False)
+        log.info("  link %s -> %s slowed down by %g ms", client, server, latency_ms)
+
+    def cut_link(self, client: str, server: str) -> None:
+        """Drop every connection ``client`` opens to ``server`` (and the open ones)."""
+        self._proxy(client, server).set(drop=True)
+        log.info("  link %s -> %s drops connections", client, server)
+
+    def heal_link(self, client: str, server: str) -> None:
+        """Let ``client`` call ``server`` directly again; the proxy goes."""
+        proxy = self.proxies.pop((client, server), None)
+        self.undo.pop(f"{client}:link:{server}", None)
+        if proxy is not None:
+            proxy.remove()
+
+    def restore(self) -> None:
+        """Undo every fault of the scenario, newest first, then wait until every service is ready again."""
+        errors = []
+        for key in reversed(list(self.undo)):
+            action = self.undo.pop(key, None)
+            if action is None:
+                continue
+            try:
+                action()
+            except Exception as exc:  # keep undoing the others; report them all
+                errors.append(f"{key}: {exc}")
+        for service in sorted(self.stack.running):
+            try:
+                if self.stack.state(service) in STOPPED:
+                    self._start(service)
+                else:
+                    self.stack.wait_ready(service)
+            except Exception as exc:
+                errors.append(f"{service}: {exc}")
+        if errors:
+            raise StartupError("The stack could not be made whole again after the scenario's faults:\n  "
+                               + "\n  ".join(errors))
+
+    def _proxy(self, client: str, server: str) -> LinkProxy:
+        if (client, server) not in self.proxies:
+            proxy = LinkProxy(self.stack, links.find(self.stack.project, client, server))
+            self.proxies[client, server] = proxy
+            self._remember(client, f"link:{server}", lambda: self.heal_link(client, server))
+            proxy.start()
+        return self.proxies[client, server]
+
+    def _remember(self, service: str, what: str, undo: Callable[[], None]) -> None:
+        self.stack.service(service)  # an unknown service stops here, before anything is done
+        self.undo.setdefault(f"{service}:{what}", undo)
+
+    def _start(self, service: str) -> float:
+        self.undo.pop(f"{service}:down", None)
+        waited = self.stack.start_service(service)
+        log.info("  %-12s back after %.1fs", service, waited)
+        return waited
 
 
-def restart(stack: Stack, service: str) -> None:
-    """Stop and start a service, as a deployment or a crash would."""
-    stack.stop_service(service)
-    log.info("restarted %s (%.1fs until ready)", service, stack.start_service(service))
+def for_scenario(context) -> Faults:
+    """The scenario's faults; the first one registers the clean-up that makes the stack whole again."""
+    faults = getattr(context, "faults", None)
+    if faults is None:
+        faults = context.faults = Faults(context.stack)
+        context.add_cleanup(faults.restore)
+    return faults

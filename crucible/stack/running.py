@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -238,12 +238,33 @@ class Stack:
         running = self._running(service)
         with engine.guard(f"starting service '{service}'"):
             running.container.start()
+        return self.wait_ready(service)
+
+    def wait_ready(self, service: str) -> float:
+        """Wait until a service passes its readiness check again; re-read its published ports."""
+        running = self._running(service)
+        with engine.guard(f"waiting for service '{service}' to be ready"):
             strategy = readiness.for_service(running.service.healthcheck)
             waited = strategy.wait_until_ready(running.container, service)
             running.container.reload()
         running.ports = _published(running.container)
-        log.info("  %-12s ready again after %.1fs", service, waited)
+        log.debug("  %-12s ready again after %.1fs", service, waited)
         return waited
+
+    def replace_service(self, service: str, environment: dict[str, str]) -> float:
+        """Recreate a service's container with another environment (same name, network, alias); wait until ready."""
+        running = self._running(service)
+        changed = replace(running.service, environment=environment)
+        with engine.guard(f"recreating service '{service}'"):
+            running.container.remove(force=True)
+            container = self._create(changed)
+            self._start(changed, container)
+            self.running[service] = Running(changed, container)
+        return self.wait_ready(service)
+
+    def service(self, name: str) -> Running:
+        """The running service of that name (its container, ports, compose definition)."""
+        return self._running(name)
 
     def _running(self, service: str) -> Running:
         """The running service of that name, or ServiceNotFound listing the services."""

@@ -23,13 +23,16 @@ from behave.parser import ParserError, parse_file
 from behave.runner_util import collect_feature_locations, load_step_modules
 from behave.step_registry import registry
 
+from crucible.errors import CrucibleError
 from crucible.settings import Settings
+from crucible.stack import compose
+from crucible.vocabulary import preflight
 
 log = logging.getLogger("crucible.catalogue")
 
 # The generic vocabulary's sections in reading order; a project's own step modules come first.
 GENERIC = ["variables_steps.py", "http_steps.py", "json_steps.py", "waiting_steps.py", "messaging_steps.py",
-           "database_steps.py", "stack_steps.py"]
+           "database_steps.py", "stack_steps.py", "load_steps.py", "fault_steps.py"]
 KEYWORDS = {"given": "Given", "when": "When", "then": "Then", "step": "Given/When/Then"}
 TYPED_FIELD = re.compile(r"\{(\w+):[^}]+\}")
 STEP_KEYWORD = re.compile(r"^(Given|When|Then|And|But)\s+")
@@ -205,16 +208,37 @@ def _shown(path: str, root: Path) -> str:
     return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else str(path)
 
 
+def wrong_arguments(paths: list[str], options: Settings, root: Path) -> list[str]:
+    """Each step whose arguments its pre-flight check refuses (an impossible load, an unknown service)."""
+    try:
+        project = compose.load(options.compose_files, name=options["project"], profiles=options["profiles"])
+    except CrucibleError:
+        project = None  # the run itself names what is wrong with the compose file
+    scope = preflight.Scope(project, options)
+    found = []
+    for location in collect_feature_locations(paths):
+        feature = parse_file(location.filename)
+        steps = [step for scenario in (feature.walk_scenarios() if feature else []) for step in scenario.all_steps]
+        steps += list(feature.background.steps) if feature and feature.background else []
+        for step, message in preflight.problems(dict.fromkeys(steps), scope):
+            found.append(f"  {_relative(step.location, root)}: {step.keyword} {step.name}\n      {message}")
+    return list(dict.fromkeys(found))
+
+
 def check_undefined(paths: list[str], options: Settings) -> int:
-    """Log every undefined step with the closest existing ones; 1 if there are any, else 0."""
+    """Log every undefined step (with the closest existing ones) or step with impossible arguments; 1 if any."""
     root = options.root.resolve()
     try:
         problems = undefined_steps(paths, collect(root / "steps", options["steps_order"]), root)
+        wrong = [] if problems else wrong_arguments(paths, options, root)
     except ParserError as exc:
         where = (f"{_shown(exc.filename, root)}:{exc.line}" if exc.filename and exc.line
                  else _shown(exc.filename or "", root))
         reason = str(exc).strip().splitlines()[-1].strip()
         log.error("%s: not valid Gherkin (%s); nothing was started.", where, reason)
+        return 1
+    if wrong:
+        log.error("\n".join([f"{len(wrong)} step(s) cannot be run as written; nothing was started.", *wrong]))
         return 1
     if not problems:
         log.info("Every step in %s has a definition.", ", ".join(_shown(p, root) for p in paths))
