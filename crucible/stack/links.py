@@ -116,10 +116,14 @@ def find(project: Project, client: str, server: str) -> Link:
 
 def rerouted(environment: dict[str, str], link: Link) -> dict[str, str]:
     """The client's environment with every address of the server pointing at the link's proxy."""
+    def host_to_alias(m: re.Match[str]) -> str:
+        if not (m["port"] or DEFAULT_PORTS.get((m["scheme"] or "").lower())):
+            return m.group(0)
+        start, end = m.start("host") - m.start(), m.end("host") - m.start()
+        return m.group(0)[:start] + link.alias + m.group(0)[end:]
+
     def swap(value: str) -> str:
-        return _address(link.server).sub(lambda m: m.group(0).replace(link.server, link.alias, 1)
-                                         if m["port"] or DEFAULT_PORTS.get((m["scheme"] or "").lower())
-                                         else m.group(0), value)
+        return _address(link.server).sub(host_to_alias, value)
     return {name: swap(str(value)) if name in link.variables else value for name, value in environment.items()}
 
 

@@ -9,16 +9,19 @@ Toxiproxy's, are changed at run time through a small HTTP API on port 8474:
     PUT /toxics {"latency_ms": 500}  -> every chunk the upstream sends back is held 500 ms (order kept)
     PUT /toxics {"drop": true}       -> open connections are cut at once, new ones are closed on arrival
 
+CONTROL_PORT and LISTEN_HOST (environment) move the API's port and the address listened on.
 Standard library only (the image is Debian's python3 on debian:bookworm-slim).
 """
 
 import asyncio
 import json
 import logging
+import os
 import sys
 import time
 
-CONTROL_PORT = 8474
+CONTROL_PORT = int(os.environ.get("CONTROL_PORT", "8474"))
+LISTEN_HOST = os.environ.get("LISTEN_HOST", "0.0.0.0")
 CHUNK = 65536
 CONNECT_TIMEOUT = 5.0
 
@@ -126,10 +129,10 @@ async def control(reader, writer):
 
 
 async def main(routes):
-    servers = [await asyncio.start_server(control, "0.0.0.0", CONTROL_PORT)]
+    servers = [await asyncio.start_server(control, LISTEN_HOST, CONTROL_PORT)]
     for listen, (host, port) in routes.items():
         servers.append(await asyncio.start_server(
-            lambda r, w, h=host, p=port: forward(r, w, h, p), "0.0.0.0", listen))
+            lambda r, w, h=host, p=port: forward(r, w, h, p), LISTEN_HOST, listen))
         log.info("forwarding :%d to %s:%d", listen, host, port)
     await asyncio.gather(*(server.serve_forever() for server in servers))
 
