@@ -45,6 +45,16 @@ def _mark_happenings(axis, result: LoadResult) -> None:
                           fontsize=7, color="tab:orange", rotation=90, va="top", ha="right")
 
 
+def _finish(figure, axis, result: LoadResult, ylabel: str, title: str) -> bytes:
+    """Label a chart of the load, mark the faults during it, and render it as PNG."""
+    _mark_happenings(axis, result)
+    axis.set_xlabel("seconds into the load")
+    axis.set_ylabel(ylabel)
+    axis.set_title(title, fontsize=9)
+    axis.legend(fontsize=7, loc="upper left")
+    return _png(figure)
+
+
 def latency_chart(result: LoadResult) -> bytes:
     """Every request's latency over the load, failures in red, each second's 95th percentile as a line."""
     plt = _pyplot()
@@ -62,12 +72,7 @@ def latency_chart(result: LoadResult) -> bytes:
     seconds = sorted(per_second)
     axis.plot([t + 0.5 for t in seconds], [stats.percentile(per_second[t], 95) for t in seconds],
               color="black", linewidth=1.2, label="p95 of each second")
-    _mark_happenings(axis, result)
-    axis.set_xlabel("seconds into the load")
-    axis.set_ylabel("response time (ms)")
-    axis.set_title(f"Response times: {result.title}", fontsize=9)
-    axis.legend(fontsize=7, loc="upper left")
-    return _png(figure)
+    return _finish(figure, axis, result, "response time (ms)", f"Response times: {result.title}")
 
 
 def throughput_chart(result: LoadResult) -> bytes:
@@ -81,12 +86,7 @@ def throughput_chart(result: LoadResult) -> bytes:
         (bad if sample.failed else ok)[slot] += 1
     axis.bar(range(width), ok, width=0.9, align="edge", color="tab:green", label="answered")
     axis.bar(range(width), bad, width=0.9, align="edge", bottom=ok, color="tab:red", label="failed")
-    _mark_happenings(axis, result)
-    axis.set_xlabel("seconds into the load")
-    axis.set_ylabel("requests per second")
-    axis.set_title(f"Throughput: {result.title}", fontsize=9)
-    axis.legend(fontsize=7, loc="upper left")
-    return _png(figure)
+    return _finish(figure, axis, result, "requests per second", f"Throughput: {result.title}")
 
 
 def usage_chart(sampler: UsageSampler) -> bytes:

@@ -8,6 +8,7 @@ step, and keeps the result as the scenario's latest load (``context.load``) for 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from typing import Any, Callable, Iterator
@@ -45,11 +46,7 @@ def run_load(context, service: str, calls: Iterator[Call], clients: int, seconds
                 keep_bodies)
     during, context.during_load = list(getattr(context, "during_load", [])), []
     sampler = UsageSampler(context.stack) if options["load.sample_usage"] else None
-    if sampler is not None:
-        with sampler:
-            result = generator.run(base_url, calls, plan, title=title, id_prefix=f"{context.correlation_id}-load",
-                                   happenings=during)
-    else:  # the same load, without sampling the containers
+    with sampler or contextlib.nullcontext():
         result = generator.run(base_url, calls, plan, title=title, id_prefix=f"{context.correlation_id}-load",
                                happenings=during)
     evidence.attach(result, sampler)
