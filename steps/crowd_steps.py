@@ -61,7 +61,7 @@ def step_crowd_orders_stores(context, count, quantity, product, stores, seconds)
 def step_crowd_spread(context, count, quantity, product, store, seconds):
     """Example: When 40 customers order 1 "Blue Mug" each from the "North" store, one after another over 8 seconds
 
-    The orders are spread evenly over the first four fifths of the time; all must be answered within it.
+    The orders are spread evenly over the first three fifths of the time; all must be answered within it.
     """
     crowds.place_orders(context, [(p, store, [(product, quantity)]) for p in crowds.people(count)], seconds,
                         spread=True, title=f"{count} customers order '{product}' over {seconds:g} s")
@@ -168,7 +168,8 @@ def step_announced_once(context, seconds):
     """Example: Then within 20 seconds every order is announced exactly once
 
     Its "order placed" event and the event of its outcome ("order confirmed", "order rejected" ...),
-    each published once (a repeated delivery of the same event counts once).
+    each published once (a repeated delivery of the same event counts once). An order the shop never
+    made (no answer) has nothing to announce: the failure threshold counts it.
     """
     crowds.expect_announced_once(announcements.recorded(context), crowds.crowd(context.shop), seconds)
 
