@@ -26,6 +26,7 @@ import pytest
 from crucible.errors import EngineUnavailable
 from crucible.stack import engine
 
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 TAG = f"broken-{uuid.uuid4().hex[:6]}"
 
