@@ -41,7 +41,8 @@ def expect_share_within(result: LoadResult, share: float, limit_ms: float, noun:
     measured = stats.share_within(result.samples, limit_ms) * 100
     assert measured >= share, (
         f"threshold '{share:g}% of the {noun} answered within {limit_ms:g} ms' broken: only {measured:.1f}% were "
-        f"{_measured(result, result.samples, noun)}; slowest: {stats.worst(result.samples)}")
+        f"answered within {limit_ms:g} ms, {_measured(result, result.samples, noun)}; slowest: "
+        f"{stats.worst(result.samples)}")
 
 
 def expect_failures_below(result: LoadResult, share: float, noun: str = "requests") -> None:
