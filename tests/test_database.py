@@ -138,3 +138,26 @@ def test_real_bad_sql_is_a_test_data_error(dsn):
 def test_an_unreachable_database_is_a_database_error():
     with pytest.raises(errors.DatabaseError, match=r"Cannot query the 'inventory' database at postgresql://u:\*\*\*@"):
         database.query("postgresql://u:secret@127.0.0.1:1/db", "SELECT 1", "inventory")
+
+
+ASCII_DB = "crucible_sql_ascii"
+
+
+@pytest.fixture
+def sql_ascii_dsn(reference_stack):
+    """A database made without a locale (SQL_ASCII, as Debian's default initdb makes), owned by inventory."""
+    create = (f"psql -h /var/run/postgresql -U postgres -tAc \"SELECT 1 FROM pg_database WHERE datname = '{ASCII_DB}'\""
+              f" | grep -q 1 || psql -h /var/run/postgresql -U postgres -c \"CREATE DATABASE {ASCII_DB} "
+              f"ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0 OWNER inventory\"")
+    result = reference_stack.running["postgres"].container.exec_run(["sh", "-c", create])
+    assert result.exit_code == 0, result.output.decode()
+    return database.service_dsn(reference_stack, OPTIONS, "inventory").rsplit("/", 1)[0] + f"/{ASCII_DB}"
+
+
+def test_real_text_of_a_sql_ascii_database_compares_as_text(sql_ascii_dsn):
+    sql = ("SELECT current_user AS role, 'Zoë'::text AS name, 'north'::varchar AS store, 'ab'::bytea AS raw, "
+           "pg_encoding_to_char(encoding) AS encoding FROM pg_database WHERE datname = current_database()")
+    rows = database.query(sql_ascii_dsn, sql, "inventory")
+    assert rows.rows == [{"role": "inventory", "name": "Zoë", "store": "north", "raw": "6162",
+                          "encoding": "SQL_ASCII"}]
+    expect_rows(rows, ["role", "name", "store", "encoding"], [["inventory", "Zoë", "north", "SQL_ASCII"]], sql)

@@ -11,6 +11,10 @@ In an expected table each cell holds the text of a value (``5``, ``north-ab12``,
 NULL is ``null``; timestamps in ISO-8601) or a marker (``@uuid@``, ``@datetime@``,
 ``@regex(^A)@`` ...). Only the columns the table names are compared; rows are compared in
 order, so queries that return several rows should say ``ORDER BY``.
+
+Queries are sent in UTF-8. A database made without a locale (``SQL_ASCII``, what Debian's
+default ``initdb`` makes) stores text as the bytes clients sent and converts nothing; its text
+columns are read as UTF-8 (bytes that are not UTF-8 show as U+FFFD) instead of as raw bytes.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from uuid import UUID
 
 import psycopg
+from psycopg.adapt import Loader
 from hamcrest.core.base_matcher import BaseMatcher
 from hamcrest.core.description import Description
 from hamcrest.core.matcher import Matcher
@@ -38,6 +43,8 @@ log = logging.getLogger(__name__)
 QUERY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 5
 SCHEMES = {"postgres", "postgresql"}
+TEXT_TYPES = ("text", "varchar", "bpchar", "name", '"char"')
+UNKNOWN_TYPE = 0  # types without a loader of their own (enums, extensions' types) are read as text
 
 
 def service_dsn(stack, settings, service: str) -> str:
@@ -134,8 +141,10 @@ def query(dsn: str, sql: str, service: str = "") -> Rows:
     """Run one SQL query in a READ ONLY transaction (rolled back) and return its rows."""
     options = f"-c statement_timeout={QUERY_TIMEOUT_MS} -c default_transaction_read_only=on"
     try:
-        with psycopg.connect(dsn, connect_timeout=CONNECT_TIMEOUT_S, options=options) as conn:
+        with psycopg.connect(dsn, connect_timeout=CONNECT_TIMEOUT_S, options=options,
+                             client_encoding="utf8") as conn:
             conn.read_only = True
+            read_text_as_utf8(conn)
             with conn.cursor() as cursor:
                 cursor.execute(sql)
                 if cursor.description is None:
@@ -152,6 +161,21 @@ def query(dsn: str, sql: str, service: str = "") -> Rows:
         raise DatabaseError(f"Cannot query the '{service}' database at {safe_dsn(dsn)}: {str(exc).strip()}") from None
     log.debug("%s -> %d row(s)", sql, len(rows))
     return Rows(columns, rows)
+
+
+class Utf8TextLoader(Loader):
+    """Reads a text value of a SQL_ASCII database (bytes as some client sent them) as UTF-8 text."""
+
+    def load(self, data) -> str:
+        return bytes(data).decode("utf-8", "replace")
+
+
+def read_text_as_utf8(conn: psycopg.Connection) -> None:
+    """Make a connection to a SQL_ASCII database return its text columns as text, whatever bytes they hold."""
+    if conn.info.parameter_status("server_encoding") != "SQL_ASCII":
+        return
+    for name in (*TEXT_TYPES, UNKNOWN_TYPE):
+        conn.adapters.register_loader(name, Utf8TextLoader)
 
 
 class TextEquals(BaseMatcher):
