@@ -231,8 +231,22 @@ def cmd_init(args, options: Settings) -> int:
     written = scaffold.init(Path(args.directory), compose_file=args.compose)
     for path in written:
         log.info("  wrote %s", path)
-    log.info("Next: cd %s && crucible check && crucible run", args.directory)
+    prog = program(same_folder=Path(args.directory).resolve() == Path.cwd().resolve())
+    where = "" if Path(args.directory).resolve() == Path.cwd().resolve() else f"in {Path(args.directory).resolve()}: "
+    log.info("Next, %s`%s check` (is the compose file usable?), `%s run` (the smoke feature); then write your "
+             "features with the steps `%s docs` lists in docs/steps.md, and settings in crucible.toml.",
+             where, prog, prog, prog)
     return 0
+
+
+def program(same_folder: bool) -> str:
+    """How the user called this command, for messages that tell them what to type next."""
+    called = sys.argv[0]
+    if called.endswith("__main__.py"):
+        return f"{sys.executable} -m crucible"
+    if "/" not in called or Path(called).is_absolute():
+        return Path(called).name if shutil.which(Path(called).name) == called else called
+    return called if same_folder else str(Path(called).resolve())
 
 
 def parser() -> argparse.ArgumentParser:

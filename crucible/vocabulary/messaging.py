@@ -49,14 +49,19 @@ def broker_service(stack, settings) -> str:
                                   f"of {stack.project.path} (services: {', '.join(sorted(services))}).")
         return chosen
     port = settings["broker.port"]
-    found = [name for name, svc in services.items()
-             if "rabbitmq" in svc.image.lower() or any(p.container == port for p in svc.ports)]
+    found = broker_candidates(services, port)
     if len(found) != 1:
         what = "no service looks like" if not found else f"{', '.join(sorted(found))} all look like"
         raise ServiceNotFound(f"The event steps need the stack's broker, but {what} a RabbitMQ broker "
                               f"(an image named rabbitmq, or a published port {port}). Name it in the settings: "
                               f"[broker] service = \"NAME\".")
     return found[0]
+
+
+def broker_candidates(services: dict, port: int = 5672) -> list[str]:
+    """The services that look like a RabbitMQ broker: an image that names rabbitmq, or the AMQP port published."""
+    return [name for name, svc in services.items()
+            if "rabbitmq" in svc.image.lower() or any(p.container == port for p in svc.ports)]
 
 
 def broker_url(stack, settings) -> str:

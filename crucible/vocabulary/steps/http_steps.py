@@ -1,9 +1,10 @@
 """HTTP: call any service of the stack by its compose name, check the status and headers.
 
 The service name is the one in the compose file (`orders`, `inventory`); the path is relative to
-the service's first published port. Every request carries the scenario's `X-Request-ID` and is
+the port the settings name (`[services.NAME] port = 15672`), else the service's first published
+port in the compose file's order. Every request carries the scenario's `X-Request-ID` and is
 attached to the report. The response becomes "the response" that the following `Then` steps and
-the JSON steps check. Supported methods: GET, POST, PUT, DELETE.
+the JSON steps check. Supported methods: GET, POST, PUT, PATCH, DELETE.
 """
 
 from behave import given, step, then

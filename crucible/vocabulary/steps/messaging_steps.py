@@ -1,13 +1,14 @@
 """Messages: listen for domain events before an action, then expect one within a bound.
 
 `I listen for "stock.changed" events` binds an exclusive, auto-deleted queue to the topic
-exchange `retail.events` (`-D exchange=NAME` for another default) with that binding key
-(`stock.*` and `#` work as in AMQP). An expected event is found by its routing key, its AMQP
-`type` property or the `type` field of its JSON body; each event received satisfies one
-expectation at most. The broker is the stack's `rabbitmq` service (`-D broker=NAME` for
-another) on its published port 5672, with the user and password of its compose environment
-(`RABBITMQ_USER`/`RABBITMQ_PASS` or `RABBITMQ_DEFAULT_USER`/`RABBITMQ_DEFAULT_PASS`, default
-`crucible`/`crucible`). Every event received is attached to the report.
+exchange the settings name (`[broker] exchange = "NAME"`; a step may name another) with that
+binding key (`stock.*` and `#` work as in AMQP). An expected event is found by its routing key,
+its AMQP `type` property or the `type` field of its JSON body; each event received satisfies one
+expectation at most. The broker is the settings' `[broker] service`, else the one service of the
+stack whose image names rabbitmq or that publishes 5672, on its published AMQP port, with the
+user and password of its compose environment (`RABBITMQ_DEFAULT_USER`/`RABBITMQ_DEFAULT_PASS`
+as the official image reads them, or `RABBITMQ_USER`/`RABBITMQ_PASS`; else `guest`/`guest`).
+Every event received is attached to the report.
 """
 
 from behave import given, step, then, when
@@ -27,7 +28,7 @@ def step_listen(context, key):
 @given('I listen for "{key}" events on the "{exchange}" exchange')
 @templated
 def step_listen_on(context, key, exchange):
-    """Example: Given I listen for "order.*" events on the "retail.events" exchange"""
+    """Example: Given I listen for "order.*" events on the "audit.events" exchange"""
     messaging.for_scenario(context).listen(key, exchange)
 
 

@@ -1,0 +1,66 @@
+"""`crucible init`: a starter project that fits the team's compose file, never overwriting anything."""
+
+import pytest
+
+from crucible import cli, scaffold, settings
+from crucible.errors import SettingsError
+
+COMPOSE = """\
+services:
+  db:
+    image: postgres:16
+    environment: {POSTGRES_PASSWORD: pw}
+    ports: ["5432"]
+  queue:
+    image: rabbitmq:3-management
+    ports: ["5672", "15672"]
+  web:
+    image: nginx
+    ports: ["8080:80"]
+"""
+
+
+def test_init_writes_settings_glue_and_a_smoke_feature_that_fit_the_stack(tmp_path):
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    written = scaffold.init(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == [
+        "crucible.toml", "environment.py", "steps/crucible_steps.py", "features/smoke.feature"]
+    feature = (tmp_path / "features" / "smoke.feature").read_text()
+    assert 'When I send a GET request to "web" at "/"' in feature  # not the database or the broker
+    toml = (tmp_path / "crucible.toml").read_text()
+    for hint in ('# service = "queue"', "here 'queue'", "# [databases.web]", '# service = "db"',
+                 "# [services.queue]", "# port = 15672"):
+        assert hint in toml
+    options = settings.load(start=tmp_path, environ={})
+    assert options.compose_files == [tmp_path / "compose.yaml"] and options["broker.exchange"] is None
+
+
+def test_a_stack_of_only_a_database_gets_no_http_scenario(tmp_path):
+    (tmp_path / "compose.yaml").write_text("services:\n  db:\n    image: postgres:16\n    ports: ['5432']\n")
+    scaffold.init(tmp_path)
+    feature = (tmp_path / "features" / "smoke.feature").read_text()
+    assert "every service of the stack is running" in feature and "GET request" not in feature
+
+
+def test_init_never_overwrites_and_writes_nothing_when_a_file_is_there(tmp_path):
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "smoke.feature").write_text("mine")
+    with pytest.raises(SettingsError, match=r"Not overwriting what is there: .*smoke.feature"):
+        scaffold.init(tmp_path)
+    assert not (tmp_path / "crucible.toml").exists()
+    assert (tmp_path / "features" / "smoke.feature").read_text() == "mine"
+
+
+def test_init_without_a_compose_file_says_what_to_do(tmp_path):
+    with pytest.raises(SettingsError, match=r"No compose file in .*crucible init --compose"):
+        scaffold.init(tmp_path)
+
+
+def test_the_command_says_what_to_type_next(tmp_path, monkeypatch, capfd):
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", [".venv/bin/crucible", "init"])
+    assert cli.main(["init"]) == 0
+    said = capfd.readouterr().err
+    assert "Next, `.venv/bin/crucible check`" in said and "`.venv/bin/crucible run`" in said
