@@ -26,7 +26,7 @@ from crucible.report import results as report
 from crucible.settings import Settings
 from crucible.stack import compose, engine, images, running, session
 from crucible.timings import Timings
-from crucible.vocabulary import catalogue
+from crucible.vocabulary import catalogue, feature_check
 
 log = logging.getLogger("crucible.cli")
 
@@ -181,7 +181,8 @@ def behave_command(options: Settings, behave_args: list[str], results: Path) -> 
 
 def cmd_run(args, options: Settings, behave_args: list[str]) -> int:
     """Check the features, run them against the stack, write the report; exit 1 if a scenario failed or none ran."""
-    if catalogue.check_undefined(feature_paths(options, behave_args), options):
+    project = session.load_project(options)  # a compose file that cannot be used stops here too
+    if feature_check.check(feature_paths(options, behave_args), options, project, behave_args):
         return 1
     results = options.path("report.results")
     shutil.rmtree(results, ignore_errors=True)

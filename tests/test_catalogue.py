@@ -1,5 +1,5 @@
-"""The step catalogue: docs/steps.md is current, every step has an example that matches it, and
-an undefined step is reported with its file, line and the closest existing steps."""
+"""The step catalogue: docs/steps.md is current, every step has an example that matches it, every
+generic step expands variables."""
 
 import inspect
 from pathlib import Path
@@ -70,50 +70,3 @@ def test_parse_docstring_splits_example_block_and_description():
                                               "Fields not listed are ignored.")
     assert catalogue.parse_docstring('Example: Then x ') == ("Then x", [], "")
     assert catalogue.parse_docstring(inspect.cleandoc("No example")) == ("", [], "No example")
-
-
-def test_undefined_steps_are_named_with_file_line_and_suggestions(tmp_path):
-    feature = tmp_path / "typo.feature"
-    feature.write_text(
-        "Feature: typos\n"
-        "  Scenario: a typo\n"
-        '    When I send a GET reqest to "orders" at "/orders/1"\n'
-        "    Then the response status is 200\n"
-        "  Scenario Outline: outlines are expanded\n"
-        "    Then the response status is <status>\n"
-        "    Examples:\n"
-        "      | status |\n"
-        "      | 201    |\n")
-    problems = catalogue.undefined_steps([str(tmp_path)], SECTIONS, ROOT)
-    assert len(problems) == 1
-    problem = problems[0]
-    assert problem.location.endswith("typo.feature:3")
-    assert problem.text == 'When I send a GET reqest to "orders" at "/orders/1"'
-    assert any('I send a {method} request to "{service}" at "{path}"' in s for s in problem.suggestions)
-
-
-def test_check_undefined_exit_codes(tmp_path, caplog):
-    (tmp_path / "ok.feature").write_text("Feature: ok\n  Scenario: fine\n    Then the response status is 200\n")
-    assert catalogue.check_undefined([str(tmp_path)], OPTIONS) == 0
-    (tmp_path / "bad.feature").write_text("Feature: bad\n  Scenario: nope\n    Then the moon is blue\n")
-    assert catalogue.check_undefined([str(tmp_path)], OPTIONS) == 1
-
-
-def test_the_repository_features_have_no_undefined_steps():
-    assert catalogue.undefined_steps([str(OPTIONS.path("features"))], SECTIONS, ROOT) == []
-
-
-def test_a_step_argument_of_the_wrong_type_is_an_undefined_step_with_suggestions(tmp_path):
-    (tmp_path / "typed.feature").write_text(
-        "Feature: t\n  Scenario: words for a number\n    Then the response status is two hundred\n")
-    problems = catalogue.undefined_steps([str(tmp_path)], SECTIONS, ROOT)
-    assert [p.text for p in problems] == ["Then the response status is two hundred"]
-    assert problems[0].location.endswith("typed.feature:3")
-    assert any("Then the response status is 201" in s for s in problems[0].suggestions)
-
-
-def test_invalid_gherkin_is_named_by_file_and_line_before_anything_starts(tmp_path, caplog):
-    (tmp_path / "broken.feature").write_text(
-        "Feature: b\n  Scenario: s\n    Then the response status is 200\n  Oops this is not gherkin\n")
-    assert catalogue.check_undefined([str(tmp_path)], OPTIONS) == 1
-    assert "broken.feature:4: not valid Gherkin" in caplog.text

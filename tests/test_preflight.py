@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from crucible import settings
-from crucible.vocabulary import catalogue
+from crucible.stack import session
+from crucible.vocabulary import feature_check
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,10 +35,10 @@ def test_impossible_loads_and_unknown_services_stop_the_run_before_it_starts(tmp
     feature = tmp_path / "bad.feature"
     feature.write_text(BAD)
     options = settings.load(start=ROOT, environ={})
-    with caplog.at_level(logging.ERROR, logger="crucible.catalogue"):
-        assert catalogue.check_undefined([str(feature)], options) == 1
+    with caplog.at_level(logging.ERROR, logger="crucible.preflight"):
+        assert feature_check.check([str(feature)], options, session.load_project(options)) == 1
     text = caplog.text
-    assert "5 step(s) cannot be run as written; nothing was started" in text
+    assert "5 problem(s) in the features; nothing was started" in text
     assert f"{feature}:4: When 0 customers" in text and "at least 1 client, not 0" in text
     assert "more than 0 seconds, not -5" in text
     assert "fewer than 150% of the requests fail" in text and "not 150%" in text
@@ -47,4 +48,4 @@ def test_impossible_loads_and_unknown_services_stop_the_run_before_it_starts(tmp
 
 def test_the_reference_features_pass_the_preflight():
     options = settings.load(start=ROOT, environ={})
-    assert catalogue.check_undefined([str(ROOT / "features")], options) == 0
+    assert feature_check.check([str(ROOT / "features")], options, session.load_project(options)) == 0

@@ -1,16 +1,14 @@
-"""The step catalogue: docs/steps.md from the step definitions, and the undefined-step check.
+"""The step catalogue: docs/steps.md from the step definitions.
 
 ``crucible docs`` writes the project's docs/steps.md from the docstrings of the steps its
 ``steps/`` folder loads (its own, and Crucible's generic vocabulary): first line ``Example: <a
 step as a feature writes it>``, indented lines after it the example's table or docstring, then a
-description. ``crucible docs --check`` fails when docs/steps.md is stale. Before a run, the
-pre-flight parses the feature files and fails, naming each undefined step's file and line and the
-closest existing steps, without starting anything.
+description. ``crucible docs --check`` fails when docs/steps.md is stale. The pre-flight
+(``feature_check.py``) compares the features with the same step definitions.
 """
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import logging
 import re
@@ -19,14 +17,10 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from behave.parser import ParserError, parse_file
-from behave.runner_util import collect_feature_locations, load_step_modules
+from behave.runner_util import load_step_modules
 from behave.step_registry import registry
 
-from crucible.errors import CrucibleError
 from crucible.settings import Settings
-from crucible.stack import compose
-from crucible.vocabulary import preflight
 
 log = logging.getLogger("crucible.catalogue")
 
@@ -163,92 +157,10 @@ def _anchor(title: str) -> str:
     return re.sub(r"[^a-z0-9 -]", "", title.lower()).replace(" ", "-")
 
 
-@dataclass
-class Undefined:
-    """A step in a feature file that no step definition matches."""
-
-    location: str
-    text: str
-    suggestions: list[str]
-
-
-def undefined_steps(paths: list[str], sections: list[Section], root: Path) -> list[Undefined]:
-    """Every step of the features under ``paths`` that matches no definition, with suggestions."""
-    candidates: dict[str, str] = {}
-    for section in sections:
-        for doc in section.steps:
-            shown = f"{doc.keyword} {doc.patterns[0]}" + (f"   e.g. {doc.example}" if doc.example else "")
-            candidates.setdefault(doc.example_text, shown)
-            for pattern in doc.patterns:
-                candidates.setdefault(pattern, shown)
-    found: dict[str, Undefined] = {}
-    for location in collect_feature_locations(paths):
-        feature = parse_file(location.filename)
-        if feature is None:
-            continue
-        for scenario in feature.walk_scenarios():
-            for step in scenario.all_steps:
-                if str(step.location) in found or registry.find_match(step) is not None:
-                    continue
-                close = difflib.get_close_matches(step.name, list(candidates), n=5, cutoff=0.4)
-                suggestions = list(dict.fromkeys(candidates[c] for c in close))[:3]
-                found[str(step.location)] = Undefined(_relative(step.location, root), f"{step.keyword} {step.name}",
-                                                      suggestions)
-    return list(found.values())
-
-
-def _relative(location, root: Path) -> str:
-    """A step's file:line relative to the project when it lies inside it."""
-    return f"{_shown(location.filename, root)}:{location.line}"
-
-
-def _shown(path: str, root: Path) -> str:
+def shown(path: str, root: Path) -> str:
     """A path relative to the project when it lies inside it."""
     resolved = Path(path).resolve()
-    return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else str(path)
-
-
-def wrong_arguments(paths: list[str], options: Settings, root: Path) -> list[str]:
-    """Each step whose arguments its pre-flight check refuses (an impossible load, an unknown service)."""
-    try:
-        project = compose.load(options.compose_files, name=options["project"], profiles=options["profiles"])
-    except CrucibleError:
-        project = None  # the run itself names what is wrong with the compose file
-    scope = preflight.Scope(project, options)
-    found = []
-    for location in collect_feature_locations(paths):
-        feature = parse_file(location.filename)
-        steps = [step for scenario in (feature.walk_scenarios() if feature else []) for step in scenario.all_steps]
-        steps += list(feature.background.steps) if feature and feature.background else []
-        for step, message in preflight.problems(dict.fromkeys(steps), scope):
-            found.append(f"  {_relative(step.location, root)}: {step.keyword} {step.name}\n      {message}")
-    return list(dict.fromkeys(found))
-
-
-def check_undefined(paths: list[str], options: Settings) -> int:
-    """Log every undefined step (with the closest existing ones) or step with impossible arguments; 1 if any."""
-    root = options.root.resolve()
-    try:
-        problems = undefined_steps(paths, collect(root / "steps", options["steps_order"]), root)
-        wrong = [] if problems else wrong_arguments(paths, options, root)
-    except ParserError as exc:
-        where = (f"{_shown(exc.filename, root)}:{exc.line}" if exc.filename and exc.line
-                 else _shown(exc.filename or "", root))
-        reason = str(exc).strip().splitlines()[-1].strip()
-        log.error("%s: not valid Gherkin (%s); nothing was started.", where, reason)
-        return 1
-    if wrong:
-        log.error("\n".join([f"{len(wrong)} step(s) cannot be run as written; nothing was started.", *wrong]))
-        return 1
-    if not problems:
-        log.info("Every step in %s has a definition.", ", ".join(_shown(p, root) for p in paths))
-        return 0
-    lines = [f"{len(problems)} undefined step(s); nothing was started. See docs/steps.md for every step."]
-    for problem in problems:
-        lines.append(f"  {problem.location}: {problem.text}")
-        lines += [f"      did you mean: {s}" for s in problem.suggestions] or ["      (no similar step)"]
-    log.error("\n".join(lines))
-    return 1
+    return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else str(resolved)
 
 
 def write_docs(options: Settings, check: bool = False) -> int:
@@ -260,9 +172,9 @@ def write_docs(options: Settings, check: bool = False) -> int:
     if check:
         if docs.exists() and docs.read_text() == text:
             return 0
-        log.error("%s is stale: run `crucible docs` (make docs) and commit it.", _shown(str(docs), root))
+        log.error("%s is stale: run `crucible docs` (make docs) and commit it.", shown(str(docs), root))
         return 1
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text(text)
-    log.info("Wrote %s (%d steps).", _shown(str(docs), root), sum(len(s.steps) for s in sections))
+    log.info("Wrote %s (%d steps).", shown(str(docs), root), sum(len(s.steps) for s in sections))
     return 0

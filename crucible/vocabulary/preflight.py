@@ -9,6 +9,7 @@ a fault starts when a later step of the same scenario is wrong.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -82,8 +83,15 @@ def service(scope: Scope, name: str) -> None:
     """The compose file has a service of that name (a ``{variable}`` is checked when the step runs)."""
     if scope.project is None or "{" in name or name in scope.project.services:
         return
+    close = difflib.get_close_matches(name, list(scope.project.services), n=1, cutoff=0.5)
     raise TestDataError(f"there is no service '{name}' in {scope.project.path.name} (services: "
-                        f"{', '.join(sorted(scope.project.services))})")
+                        f"{', '.join(sorted(scope.project.services))})"
+                        + (f"; did you mean '{close[0]}'?" if close else ""))
+
+
+def service_argument(scope: Scope, **arguments) -> None:
+    """The check of a generic step whose ``service`` argument names a service of the compose file."""
+    service(scope, arguments["service"])
 
 
 def positive(value: float, what: str) -> None:

@@ -9,10 +9,12 @@ Only the columns the table names are compared; rows in order, so say `ORDER BY`.
 from behave import then
 
 from crucible.vocabulary import database
+from crucible.vocabulary.preflight import checked, service_argument
 from crucible.vocabulary.variables import templated
 
 
 @then('the "{service}" database query "{sql}" returns:')
+@checked(service_argument)
 @templated
 def step_query_returns(context, service, sql):
     """Example: Then the "inventory" database query "SELECT sku, quantity FROM stock WHERE store = '{store}'" returns:
@@ -24,6 +26,7 @@ def step_query_returns(context, service, sql):
 
 
 @then('the "{service}" database query "{sql}" returns no rows')
+@checked(service_argument)
 @templated
 def step_query_returns_nothing(context, service, sql):
     """Example: Then the "orders" database query "SELECT id FROM orders WHERE customer = 'nobody-{uid}'" returns no rows"""

@@ -11,6 +11,7 @@ from behave import given, step, then
 from hamcrest import contains_string
 
 from crucible.vocabulary.matchers import expected_value
+from crucible.vocabulary.preflight import checked, service_argument
 from crucible.vocabulary.variables import docstring_json, table_pairs, templated
 
 
@@ -39,6 +40,7 @@ def step_request_headers(context):
 
 
 @step('I send a {method:w} request to "{service}" at "{path}"')
+@checked(service_argument)
 @templated
 def step_send(context, method, service, path):
     """Example: When I send a GET request to "inventory" at "/stock/{store}/{sku}" """
@@ -46,6 +48,7 @@ def step_send(context, method, service, path):
 
 
 @step('I send a {method:w} request to "{service}" at "{path}" with JSON:')
+@checked(service_argument)
 @templated
 def step_send_json(context, method, service, path):
     """Example: When I send a PUT request to "inventory" at "/stock/{store}/{sku}" with JSON:
@@ -55,6 +58,7 @@ def step_send_json(context, method, service, path):
 
 
 @step('I send a {method:w} request to "{service}" at "{path}" with the body:')
+@checked(service_argument)
 @templated
 def step_send_raw(context, method, service, path):
     """Example: When I send a POST request to "orders" at "/orders" with the body:
@@ -64,6 +68,7 @@ def step_send_raw(context, method, service, path):
 
 
 @step('I send a {method:w} request to "{service}" at "{path}" with query parameters:')
+@checked(service_argument)
 @templated
 def step_send_query(context, method, service, path):
     """Example: When I send a GET request to "orders" at "/orders" with query parameters:

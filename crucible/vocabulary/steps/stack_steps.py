@@ -7,6 +7,7 @@ healthcheck, that check passes now.
 from behave import then
 
 from crucible.stack import readiness
+from crucible.vocabulary.preflight import checked, service_argument
 from crucible.vocabulary.variables import templated
 
 
@@ -18,6 +19,7 @@ def step_every_service_running(context):
 
 
 @then('the "{service}" service is running')
+@checked(service_argument)
 @templated
 def step_service_running(context, service):
     """Example: Then the "orders" service is running"""

@@ -11,10 +11,12 @@ from behave import then
 from crucible.vocabulary import database
 from crucible.vocabulary.matchers import matches_json
 from crucible.vocabulary.rest import json_satisfies, status_is
+from crucible.vocabulary.preflight import checked, service_argument
 from crucible.vocabulary.variables import docstring_json, templated
 
 
 @then('within {seconds:g} seconds a {method:w} request to "{service}" at "{path}" returns status {status:d}')
+@checked(service_argument)
 @templated
 def step_within_status(context, seconds, method, service, path, status):
     """Example: Then within 5 seconds a GET request to "orders" at "/orders/{order_id}" returns status 200"""
@@ -22,6 +24,7 @@ def step_within_status(context, seconds, method, service, path, status):
 
 
 @then('within {seconds:g} seconds a {method:w} request to "{service}" at "{path}" returns JSON matching:')
+@checked(service_argument)
 @templated
 def step_within_json(context, seconds, method, service, path):
     """Example: Then within 5 seconds a GET request to "inventory" at "/stock/{store}/{sku}" returns JSON matching:
@@ -33,6 +36,7 @@ def step_within_json(context, seconds, method, service, path):
 
 
 @then('within {seconds:g} seconds the "{service}" database query "{sql}" returns:')
+@checked(service_argument)
 @templated
 def step_within_query(context, seconds, service, sql):
     """Example: Then within 5 seconds the "inventory" database query "SELECT quantity FROM stock WHERE store = '{store}'" returns:
