@@ -103,7 +103,7 @@ def test_at_json_path_prefixes_mismatches_with_the_full_path():
 
 def test_at_json_path_with_a_plain_hamcrest_matcher():
     assert_that(ORDER, at_json_path("items", has_length(2)))
-    assert "$.status: was 'confirmed'" in failure(ORDER, at_json_path("$.status", equal_to("rejected")))
+    assert "$.status: expected 'rejected' but was 'confirmed'" in failure(ORDER, at_json_path("$.status", equal_to("rejected")))
 
 
 def test_missing_path_names_the_path_and_the_fields_there():

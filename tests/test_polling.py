@@ -40,14 +40,14 @@ def test_passing_at_once_does_not_sleep():
     assert clock.sleeps == []
 
 
-def test_gives_up_at_the_bound_and_reports_the_last_value_and_failure():
+def test_gives_up_at_the_bound_leading_with_the_last_failure_then_the_bound_and_the_last_value():
     clock = FakeClock()
     counter = iter(range(100))
     with pytest.raises(AssertionError) as raised:
         eventually(lambda: next(counter), must_be(-1), 1, sleep=clock.sleep, clock=clock,
                    describe=lambda v: f"<{v}>")
     message = str(raised.value)
-    assert message.startswith("Still not true after 1 seconds (6 attempts): expected -1 but got 5")
+    assert message.startswith("expected -1 but got 5\nStill not true after 1 seconds (6 attempts).")
     assert message.endswith("Last value seen: <5>")
     assert clock.now == pytest.approx(1.0)
 

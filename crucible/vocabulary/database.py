@@ -209,8 +209,8 @@ def expect_rows(rows: Rows, headings: list[str], cells: list[list[str]], sql: st
                             f"(it returns: {', '.join(rows.columns)})\n    {sql}")
     expected = [{h: marker(cell) or text_equals(cell) for h, cell in zip(headings, row)} for row in cells]
     problems = compare(expected, rows.rows, "rows", exact=False)
-    assert not problems, (f"The query returned other rows than expected:\n    {sql}\n"
-                          + "\n".join(f"  {p}" for p in problems[:10]) + f"\nActual rows:\n{rows.render()}")
+    assert not problems, ("\n".join(problems[:10]) + f"\nThe query returned other rows than expected:\n    {sql}\n"
+                          f"Actual rows:\n{rows.render()}")
 
 
 def query_service(stack, settings, service: str, sql: str) -> Rows:

@@ -471,12 +471,12 @@ class AtJsonPath(BaseMatcher):
         value = self.path.find(item)
         if value is MISSING:
             keys = f" (the object there has: {', '.join(map(str, item))})" if isinstance(item, dict) else ""
-            mismatch_description.append_text(f"{self.path}: there is no value at this path in "
-                                             f"{render(item)}{keys}")
+            mismatch_description.append_text(f"{self.path}: there is no value at this path{keys}")
         elif isinstance(self.matcher, JsonMatcher):
             self.matcher.describe_mismatch_at(value, str(self.path), mismatch_description)
         else:
-            mismatch_description.append_text(f"{self.path}: ")
+            mismatch_description.append_text(f"{self.path}: expected ").append_description_of(self.matcher)
+            mismatch_description.append_text(" but ")
             self.matcher.describe_mismatch(value, mismatch_description)
 
 
@@ -488,6 +488,25 @@ def at_json_path(path: str, matcher: Matcher) -> Matcher:
         assert_that(body, at_json_path("$.items[0].sku", equal_to("mug")))
     """
     return AtJsonPath(path, matcher)
+
+
+def failure(matcher: Matcher, item: Any, where: str, what: str = "the value") -> str:
+    """Why ``item`` fails ``matcher``, leading with what differs (``$.json.copies: expected 6 but was 3``: no
+    host port, id or body in that first line, so the same failure reads the same in every run), then
+    ``where`` the value was found and the value itself. ``what`` names the value when the matcher does not
+    (a header).
+
+    Example::
+
+        raise AssertionError(failure(matches_json({"copies": 6}), body, "the JSON body of GET /parcels -> 200"))
+    """
+    mismatch = StringDescription()
+    matcher.describe_mismatch(item, mismatch)
+    if isinstance(matcher, (JsonMatcher, AtJsonPath)):
+        lines = [line.strip() for line in str(mismatch).splitlines()]
+    else:
+        lines = [f"{what}: expected {StringDescription().append_description_of(matcher)} but {mismatch}"]
+    return "\n".join([*lines, f"{where}: {render(item)}"])
 
 
 def value_at(document: Any, path: str) -> Any:

@@ -310,9 +310,9 @@ class Listener(BrokerConnection):
         if isinstance(matcher, JsonMatcher):
             problems = "; ".join(matcher.mismatches(event.body, "$")[:5])
         else:
-            problems = f"body was {render(event.body)}"
-        return (f"{len(candidates)} '{name}' event(s) arrived but none matched; "
-                f"the latest ({event.routing_key}) differs: {problems}")
+            problems = f"expected {render(matcher)} but the body was {render(event.body)}"
+        return (f"{problems}\n{len(candidates)} '{name}' event(s) arrived but none matched; that is how the latest "
+                f"({event.routing_key}) differs.")
 
     def _seen(self) -> str:
         """Every event received so far, one per line."""

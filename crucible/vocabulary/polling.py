@@ -2,8 +2,8 @@
 
 Used by the "within N seconds" steps. The probe fetches a value (an HTTP response, query rows,
 received messages); the check raises ``AssertionError`` while the value is not yet right. When
-the bound runs out, the failure names how long and how often it tried, the last failure and the
-last value seen.
+the bound runs out, the failure leads with the last failure's first line (what differs), then
+says how long and how often it tried, and the last value seen.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def eventually(probe: Callable[[], T], check: Callable[[T], None], timeout: floa
         except AssertionError as failure:
             remaining = deadline - clock()
             if remaining <= 0:
+                headline, _, details = str(failure).strip().partition("\n")
                 raise AssertionError(
-                    f"Still not true after {timeout:g} seconds ({attempts} attempts): {str(failure).strip()}\n"
-                    f"Last value seen: {describe(value)}") from None
+                    f"{headline}\nStill not true after {timeout:g} seconds ({attempts} attempts)."
+                    + (f"\n{details}" if details else "") + f"\nLast value seen: {describe(value)}") from None
         sleep(min(interval, remaining))

@@ -11,14 +11,13 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import requests
-from hamcrest import assert_that
 from hamcrest.core.matcher import Matcher
 
 from crucible.vocabulary import polling
 from crucible.vocabulary.auth import Auth
 from crucible.errors import TestDataError
 from crucible.vocabulary.http import HttpClient, body_of
-from crucible.vocabulary.matchers import render
+from crucible.vocabulary.matchers import failure, render
 
 log = logging.getLogger(__name__)
 
@@ -85,29 +84,32 @@ class RestSession:
         try:
             return response.json()
         except ValueError:
-            raise AssertionError(f"expected a JSON body from {describe(response)}") from None
+            kind = response.headers.get("Content-Type") or "no Content-Type"
+            raise AssertionError(f"expected a JSON body but got {kind}\n{describe(response)}") from None
 
     def header(self, name: str) -> str:
         """A header of the last response; fails naming the headers there are if it is missing."""
         response = self.response()
         if name not in response.headers:
-            raise AssertionError(f"expected a '{name}' header in the response to {describe(response)}; "
-                                 f"it has: {', '.join(response.headers)}")
+            raise AssertionError(f"expected a '{name}' header but the response has: {', '.join(response.headers)}"
+                                 f"\n{describe(response)}")
         return response.headers[name]
 
     def expect_status(self, status: int) -> None:
         """Fail unless the last response has this status."""
         response = self.response()
-        assert response.status_code == status, (
-            f"expected status {status} but got {response.status_code}: {describe(response)}")
+        assert response.status_code == status, expected_status(status, response)
 
     def expect_json(self, matcher: Matcher) -> None:
         """Fail unless the last response's JSON body satisfies a matcher."""
-        assert_that(self.json(), matcher, f"JSON body of {describe(self.response())}")
+        json_satisfies(matcher)(self.response())
 
     def expect_header(self, name: str, matcher: Matcher) -> None:
         """Fail unless a header of the last response satisfies a matcher."""
-        assert_that(self.header(name), matcher, f"header '{name}' of {describe(self.response())}")
+        value = self.header(name)
+        if not matcher.matches(value):
+            raise AssertionError(failure(matcher, value, f"the response to {describe(self.response(), False)}",
+                                         what=f"header '{name}'"))
 
     def poll(self, method: str, service: str, path: str, check: Callable[[requests.Response], None],
              timeout: float) -> requests.Response:
@@ -115,15 +117,22 @@ class RestSession:
         return polling.eventually(lambda: self.send(method, service, path), check, timeout, describe=describe)
 
 
+def expected_status(status: int, response: requests.Response) -> str:
+    """The failure of a status check: what differs first, then the exchange (its body may hold ports and ids)."""
+    return f"expected status {status} but got {response.status_code}\n{describe(response)}"
+
+
 def status_is(status: int) -> Callable[[requests.Response], None]:
     """A check for :meth:`RestSession.poll`: the response has this status."""
     def check(response: requests.Response) -> None:
-        assert response.status_code == status, f"expected status {status} but got {response.status_code}"
+        assert response.status_code == status, expected_status(status, response)
     return check
 
 
 def json_satisfies(matcher: Matcher) -> Callable[[requests.Response], None]:
     """A check for :meth:`RestSession.poll`: the response's JSON body satisfies a matcher."""
     def check(response: requests.Response) -> None:
-        assert_that(body_of(response), matcher, f"JSON body of {describe(response, with_body=False)}")
+        body = body_of(response)
+        if not matcher.matches(body):
+            raise AssertionError(failure(matcher, body, f"the JSON body of {describe(response, with_body=False)}"))
     return check
