@@ -9,20 +9,28 @@ from pathlib import Path
 import pytest
 
 from crucible import settings
-from crucible.stack import engine, running as stack, session
+from crucible.stack import engine, images, running as stack, session
 from crucible.errors import EngineUnavailable
 from crucible.timings import Timings
 
 
 @pytest.fixture(scope="session")
-def reference_stack():
-    """The reference stack of docker/compose.yaml, started once for the session and removed after it."""
+def engine_client():
+    """The Docker engine, with the base image present; the tests that need it are skipped where none answers
+    (never in CI)."""
     try:
-        engine.connect(timeout=10)
+        client = engine.connect(timeout=10)
     except EngineUnavailable as exc:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"no Docker engine: {exc}")
+    images.ensure_base(client)
+    return client
+
+
+@pytest.fixture(scope="session")
+def reference_stack(engine_client):
+    """The reference stack of docker/compose.yaml, started once for the session and removed after it."""
     timings = Timings()
     options = settings.load(start=Path(__file__).resolve().parents[1])
     project = session.load_project(options)

@@ -1,12 +1,11 @@
 """The stack against a real Docker engine: start order, readiness, errors, and nothing left behind."""
 
-import os
 import socket
 from pathlib import Path
 
 import pytest
 
-from crucible.stack import compose, engine, images, running as stack
+from crucible.stack import compose, engine, running as stack
 from crucible.errors import BuildError, ComposeError, EngineUnavailable, StartupError
 from crucible.stack.session import prepare, start
 from crucible.timings import Timings
@@ -16,16 +15,9 @@ PROJECT = "crucible-test"
 
 
 @pytest.fixture(scope="module")
-def client():
-    try:
-        client = engine.connect(timeout=10)
-    except EngineUnavailable as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Docker engine: {exc}")
-    images.ensure_base(client)
-    yield client
-    stack.reap(client, PROJECT, include_kept=True)
+def client(engine_client):
+    yield engine_client
+    stack.reap(engine_client, PROJECT, include_kept=True)
 
 
 def leftovers(client) -> list[str]:

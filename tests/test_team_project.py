@@ -21,8 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from crucible.errors import EngineUnavailable
-from crucible.stack import engine, images
 from crucible.vocabulary import catalogue as catalogue_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,17 +47,10 @@ def team_environment() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def stand_in_images():
+def stand_in_images(engine_client):
     """Build the stand-ins of the official images the team's compose file names."""
-    try:
-        client = engine.connect(timeout=10)
-    except EngineUnavailable as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Docker engine: {exc}")
-    images.ensure_base(client)
     for folder, (_, tag, repository) in STAND_INS.items():
-        client.images.build(path=str(TEAM / "images" / folder), tag=f"{repository}:{tag}", rm=True, pull=False)
+        engine_client.images.build(path=str(TEAM / "images" / folder), tag=f"{repository}:{tag}", rm=True, pull=False)
 
 
 @pytest.fixture(scope="module")
