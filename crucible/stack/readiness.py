@@ -89,8 +89,10 @@ class _Wait:
             waited = time.monotonic() - start
             if container.status in ("exited", "dead"):
                 raise _exited(container, service, self.describe(), waited)
+            checked = time.monotonic()
             if container.status == "running" and self._passes(container):
                 return time.monotonic() - start
+            cost = time.monotonic() - checked
             if waited > self.budget:
                 raise StartupError(
                     f"Service '{service}' did not become ready within {self.budget:.0f}s.\n"
@@ -101,7 +103,9 @@ class _Wait:
                     f"  hint: raise the healthcheck's retries/start_period in the compose file "
                     f"if the service is just slow."
                 )
-            time.sleep(next(pause))
+            # A heavy check (an Erlang CLI takes a second of CPU) runs at most half the time, or it starves
+            # the very service it waits for on a small machine.
+            time.sleep(max(next(pause), cost))
 
 
 class RunningWait(_Wait):
