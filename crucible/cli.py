@@ -21,12 +21,13 @@ from behave.configuration import Configuration
 
 from crucible import console, scaffold, settings
 from crucible.errors import CrucibleError, SettingsError
-from crucible.report import flaky, gate
+from crucible.report import flaky, gate, sections
 from crucible.report import results as report
 from crucible.settings import Settings
 from crucible.stack import compose, engine, images, running, session
 from crucible.timings import Timings
 from crucible.vocabulary import catalogue, feature_check
+from crucible.vocabulary.contracts import coverage
 
 log = logging.getLogger("crucible.cli")
 
@@ -121,6 +122,9 @@ def make_report(options: Settings, results: Path) -> dict:
     loaded = report.load_results(results) if results.is_dir() else []
     if results.is_dir():
         report.complete_results(results, options.root, history, loaded)
+        for title, text in contract_sections(options, results).items():
+            if text:
+                log.info("%s", text)
     report.ensure_allure()
     report.generate(results, options.path("report.output"), history=history, name=options["report.name"])
     log.info("History: %d run(s) in %s", report.history_runs(history), history)
@@ -131,6 +135,13 @@ def make_report(options: Settings, results: Path) -> dict:
                      f"{summary['skipped']} skipped\n")
     sys.stdout.flush()
     return summary
+
+
+def contract_sections(options: Settings, results: Path) -> dict[str, str]:
+    """The run's contract coverage (and, with pacts, the can-i-deploy matrix), attached to the report."""
+    found = {"Contract coverage": coverage.render(coverage.collect(results))}
+    sections.write(results, found)
+    return found
 
 
 def cmd_report(args, options: Settings) -> int:

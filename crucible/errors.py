@@ -53,3 +53,14 @@ class DatabaseError(CrucibleError):
 
 class SettingsError(CrucibleError):
     """The settings file, an environment override or a -D value is unusable."""
+
+
+class ContractError(CrucibleError):
+    """A contract cannot be used: an OpenAPI document that cannot be read, a pact file that is missing or stale."""
+
+
+class ContractViolation(AssertionError):
+    """A service broke a contract: an exchange its OpenAPI document does not allow, or a pact it does not honour.
+
+    Wrong product behaviour, so an ``AssertionError`` (Allure: failed), in the report's *Contract violations*.
+    """

@@ -17,6 +17,8 @@ from crucible.stack import engine, session
 from crucible.timings import Timings
 from crucible.vocabulary import preflight
 from crucible.vocabulary.auth import Auth
+from crucible.vocabulary.contracts import provider
+from crucible.vocabulary.contracts.provider import ProviderContracts
 from crucible.vocabulary.http import Exchange, HttpClient
 from crucible.vocabulary.rest import RestSession
 from crucible.vocabulary.variables import Variables
@@ -46,14 +48,18 @@ def crucible_stack(context):
     else:
         client, image_ids = session.prepare(project, timings)
         stack = session.start(client, project, timings)
+    contracts = None
     try:
         for name, url in stack.urls().items():
             log.info("  %-12s %s", name, url)
         report.write_environment(options.path("report.results"), _environment(client, stack, image_ids))
         context.stack = stack
+        contracts = context.contracts = ProviderContracts.load(options, stack)
         with timings.phase("scenarios"):
             yield stack
     finally:
+        if contracts is not None:
+            contracts.write(options.path("report.results"))
         if not attach:
             with timings.phase("teardown"), signals.held():
                 removed = stack.down()
@@ -119,9 +125,15 @@ def scenario_scope(context, scenario):
     def headers() -> dict[str, str]:
         return {"X-Request-ID": f"{context.correlation_id}-{next(counter):03d}"}
 
+    enforce = provider.enforced(context.settings, scenario)
+
     def record(exchange: Exchange) -> None:
         context.exchanges.append(exchange)
         allure.attach(exchange.render(), name=exchange.title, attachment_type=allure.attachment_type.TEXT)
+        verdict = context.contracts.check(exchange.service, exchange.response, enforce)
+        if verdict is not None and verdict.deliberate:
+            allure.attach(verdict.note(), name=f"{exchange.title}: request outside the document (recorded)",
+                          attachment_type=allure.attachment_type.TEXT)
 
     clients: dict[tuple[str, str], HttpClient] = {}
     options = context.settings

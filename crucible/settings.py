@@ -23,6 +23,8 @@ FILE_NAME = "crucible.toml"
 SETTINGS_ENV = "CRUCIBLE_SETTINGS"
 COMPOSE_CANDIDATES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 AUTH_SCHEMES = ("none", "basic", "bearer", "jwt")
+# What a [services.NAME] table may set, and of which type.
+SERVICE_KEYS = {"port": int, "openapi": str}
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,9 @@ KEYS = [
         "(credentials from its POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB); default: the service's own "
         "DATABASE_URL, or its POSTGRES_* variables when it is a PostgreSQL service"),
     Key("services", dict, {}, "per service: `port` = the container port HTTP steps use (default: its first "
-        "published port in the compose file's order)"),
+        "published port in the compose file's order); `openapi` = its OpenAPI 3 document, a path the service "
+        "serves (`\"/openapi.json\"`) or a file (`\"docs/orders.yaml\"`, relative to the settings file); a service "
+        "without one is not contract-checked"),
     Key("auth.scheme", str, "none", "how generic HTTP steps authenticate: none, basic (auth.username/"
         "auth.password on every request), bearer (auth.token on every request) or jwt (tokens signed with "
         "auth.secret for `I am authenticated as ... with the role ...`)"),
@@ -90,6 +94,16 @@ KEYS = [
     Key("load.max_requests", int, 200000, "upper bound of the requests one load step sends"),
     Key("load.sample_usage", bool, True, "sample each container's CPU and memory (engine stats) while a load "
         "runs, and attach them to the step"),
+    Key("contracts.check", bool, True, "check every HTTP exchange against the OpenAPI document of the service "
+        "that answered (a scenario opts out with the tag @no-contract-check)"),
+    Key("contracts.generated_max_time", float, 60.0, "upper bound in seconds of one 'keeps its contract under N "
+        "generated requests' step"),
+    Key("pact.folder", str, "pacts", "the committed pact files: consumer features must reproduce them, provider "
+        "verification replays them"),
+    Key("pact.states", str, "pacts/states", "provider states: one `<provider>.feature` per provider whose "
+        "scenarios (named as the states) set each state up with any step"),
+    Key("pact.update", bool, False, "consumer features do not compare their interactions with the pact files "
+        "(`crucible pacts` sets it, then rewrites the files)"),
     Key("run.attach", str, None, "run against a stack `crucible up` left running (`kept` or a run id)",
         aliases=("attach",)),
     Key("run.retry", int, 0, "run a failed scenario this many more times; late passes are marked flaky",
@@ -264,6 +278,22 @@ def _kind_name(kind: type) -> str:
             bool: "true or false"}[kind]
 
 
+def _check_services(services: dict, origin: str) -> None:
+    """Each ``[services.NAME]`` table holds only known keys of the right type."""
+    for name, table in services.items():
+        if not isinstance(table, dict):
+            raise SettingsError(f"{origin}: 'services.{name}' must be a table, e.g. [services.{name}] port = 8000.")
+        for key, value in table.items():
+            kind = SERVICE_KEYS.get(key)
+            if kind is None:
+                close = difflib.get_close_matches(key, list(SERVICE_KEYS), n=1)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                raise SettingsError(f"{origin}: unknown setting 'services.{name}.{key}'.{hint} A service takes: "
+                                    f"{', '.join(SERVICE_KEYS)}.")
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise SettingsError(f"{origin}: 'services.{name}.{key}' must be {_kind_name(kind)}, not {value!r}.")
+
+
 def _set_nested(values: dict[str, Any], dotted: str, value: Any) -> None:
     """``services.rabbitmq.port=15672`` into values['services']['rabbitmq']['port']."""
     top, name, leaf = dotted.split(".", 2) if dotted.count(".") >= 2 else (*dotted.split(".", 1), None)
@@ -291,6 +321,7 @@ def load(userdata: Mapping[str, str] | None = None, start: Path | None = None,
             _set_nested(values, key, value)
     for key in KEYS:
         values[key.name] = _coerce(key, _interpolate(values[key.name], environ), origins[key.name])
+    _check_services(values["services"], origins["services"])
     scheme = values["auth.scheme"]
     if scheme not in AUTH_SCHEMES:
         raise SettingsError(f"{origins['auth.scheme']}: auth.scheme '{scheme}' is not one of "

@@ -21,6 +21,13 @@ export default {
   // The first rule that matches a failed or broken result names its category.
   categories: [
     {
+      // A service broke its OpenAPI document or a consumer's pact (crucible.errors.ContractViolation).
+      id: "contract-violations",
+      name: "Contract violations",
+      matchers: [defect("contract", ["failed"])],
+      expand: true,
+    },
+    {
       id: "product-defects",
       name: "Product defects",
       matchers: [defect("product", ["failed"]), { statuses: ["failed"] }],

@@ -8,7 +8,8 @@
 * links: ``@issue:KEY`` and ``@tms:KEY`` through the ``report.issue_pattern`` / ``report.tms_pattern`` settings;
 * statuses: every behave outcome maps to an Allure status with a message in plain words (no
   ``AssertionError:`` prefix, no traceback as the headline), and a ``defect`` label saying whose
-  problem it is: ``product`` (an expectation failed), ``environment`` (a CrucibleError: the
+  problem it is: ``product`` (an expectation failed), ``contract`` (a service broke its OpenAPI document or a
+  consumer's pact: a ContractViolation), ``environment`` (a CrucibleError: the
   harness or the stack broke) or ``test`` (undefined or pending step, any other exception).
 """
 
@@ -31,13 +32,13 @@ from behave.model_core import Status as Behave
 from behave.runner_util import make_undefined_step_snippet
 
 from crucible import settings
-from crucible.errors import CrucibleError, SettingsError
+from crucible.errors import ContractViolation, CrucibleError, SettingsError
 from crucible.settings import Settings
 from crucible.report.results import ReportError
 
 log = logging.getLogger(__name__)
 
-PRODUCT, ENVIRONMENT, TEST = "product", "environment", "test"
+PRODUCT, CONTRACT, ENVIRONMENT, TEST = "product", "contract", "environment", "test"
 DEFECT_LABEL = "defect"
 SEVERITIES = tuple(severity.value for severity in Severity)
 # Short tags: @owner:NAME, @story:NAME, @issue:KEY, @tms:KEY.
@@ -152,7 +153,8 @@ def step_outcome(step) -> Outcome:
     if status in (Behave.skipped, Behave.untested):
         return Outcome(Status.SKIPPED)
     if status is Behave.failed and isinstance(exception, AssertionError):
-        return Outcome(Status.FAILED, plain(exception), trace, PRODUCT)
+        return Outcome(Status.FAILED, plain(exception), trace,
+                       CONTRACT if isinstance(exception, ContractViolation) else PRODUCT)
     if isinstance(exception, INTERRUPTS):
         return Outcome(Status.BROKEN, "The run was interrupted (Ctrl-C or SIGTERM) during this step",
                        trace, ENVIRONMENT)

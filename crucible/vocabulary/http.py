@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import requests
@@ -33,6 +33,9 @@ class Exchange:
     response_headers: dict[str, str]
     response_body: Any
     elapsed_ms: float
+    service: str = ""
+    # The raw response (and through it the request), unmasked: for checks, never shown.
+    response: requests.Response | None = field(default=None, repr=False, compare=False)
 
     @property
     def title(self) -> str:
@@ -146,5 +149,6 @@ class HttpClient:
                 response_headers=mask_headers(dict(response.headers)),
                 response_body=mask(body_of(response)),
                 elapsed_ms=response.elapsed.total_seconds() * 1000,
+                service=self.service, response=response,
             ))
         return response
