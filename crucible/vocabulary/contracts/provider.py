@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from crucible.errors import ContractViolation
+from crucible.errors import ContractError, ContractViolation
 from crucible.settings import Settings
 from crucible.vocabulary.contracts import documents
 from crucible.vocabulary.contracts.coverage import Coverage
@@ -41,6 +41,14 @@ class ProviderContracts:
         if found.contracts:
             log.info("Contract-checking every exchange with: %s", ", ".join(sorted(found.contracts)))
         return found
+
+    def contract(self, service: str) -> Contract:
+        """A service's contract; a ContractError saying which setting gives it one when it has none."""
+        if service not in self.contracts:
+            have = ", ".join(sorted(self.contracts)) or "none"
+            raise ContractError(f"'{service}' has no OpenAPI document: set services.{service}.openapi in the settings "
+                                f"(services with one: {have}).")
+        return self.contracts[service]
 
     def check(self, service: str, response: requests.Response, enforce: bool = True) -> Verdict | None:
         """Check one exchange and count it; raise ContractViolation when it breaks the service's document.

@@ -1,0 +1,1 @@
+"""Contracts: provider contracts (OpenAPI), their coverage, generated requests, consumer-driven pacts."""
