@@ -9,7 +9,7 @@ PY_STAMP := $(VENV)/.installed
 # Extra arguments for behave, e.g. make run BEHAVE_ARGS="--tags=@checkout"
 BEHAVE_ARGS ?=
 
-.PHONY: help setup deps browser run test unit up down report gate check clean flaky docs
+.PHONY: help setup deps browser run test unit up down report gate check clean flaky docs pacts
 
 help:
 	@echo "make run    bring the stack up, run every feature, write reports/allure-report/index.html"
@@ -18,6 +18,7 @@ help:
 	@echo "make down   remove the stack that 'make up' left running"
 	@echo "make check  check docker/compose.yaml without starting anything"
 	@echo "make docs   regenerate docs/steps.md (the step catalogue) from the step definitions"
+	@echo "make pacts  run the @pact features and rewrite the pact files in pacts/ (then commit them)"
 	@echo "make gate   check the last run against reports/quality-gate.json"
 	@echo "make flaky  run the suite RUNS times (default 5) against one stack; list scenarios that changed outcome"
 
@@ -45,6 +46,10 @@ setup: deps
 
 docs: deps
 	$(CRUCIBLE) docs
+
+# The consumer features write the pact files in pacts/ (a run fails while the committed ones differ).
+pacts: setup
+	$(CRUCIBLE) pacts $(BEHAVE_ARGS)
 
 # Checks the features (every step defined, valid Gherkin) before anything starts, runs them, writes the report.
 run: setup

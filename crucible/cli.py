@@ -27,7 +27,7 @@ from crucible.settings import Settings
 from crucible.stack import compose, engine, images, running, session
 from crucible.timings import Timings
 from crucible.vocabulary import catalogue, feature_check
-from crucible.vocabulary.contracts import coverage
+from crucible.vocabulary.contracts import coverage, deploy, pacts
 
 log = logging.getLogger("crucible.cli")
 
@@ -139,7 +139,8 @@ def make_report(options: Settings, results: Path) -> dict:
 
 def contract_sections(options: Settings, results: Path) -> dict[str, str]:
     """The run's contract coverage (and, with pacts, the can-i-deploy matrix), attached to the report."""
-    found = {"Contract coverage": coverage.render(coverage.collect(results))}
+    found = {"Contract coverage": coverage.render(coverage.collect(results)),
+             "Can I deploy": deploy.render(deploy.load(options.path("pact.folder"), results))}
     sections.write(results, found)
     return found
 
@@ -211,6 +212,14 @@ def cmd_run(args, options: Settings, behave_args: list[str]) -> int:
         log.error("%s", exc)
         return status or 1
     ran = summary["total"] - summary["skipped"]
+    if status == 0 and not selective(behave_args) and not options["pact.update"]:
+        stale = pacts.check_folder(options)
+        for problem in stale:
+            log.error("Stale pact: %s", problem)
+        if stale:
+            log.error("The committed pacts are not what the consumer features write: run `crucible pacts` "
+                      "(make pacts) and commit %s.", options.path("pact.folder"))
+            return 1
     if status == 0 and ran == 0:
         log.error("No scenario ran: the features under %s hold no scenario that the options select "
                   "(a --tags expression that matches nothing, a Scenario Outline without Examples, or a "
@@ -218,6 +227,26 @@ def cmd_run(args, options: Settings, behave_args: list[str]) -> int:
                   ", ".join(feature_paths(options, behave_args)))
         return 1
     return status
+
+
+def cmd_pacts(args, options: Settings, behave_args: list[str]) -> int:
+    """Run the @pact features and write the pact files the consumer scenarios describe into the pact folder."""
+    options = settings.load(userdata={**defines(behave_args), "pact.update": "true"})
+    status = cmd_run(args, options, ["--tags=@pact", "-D", "pact.update=true", *behave_args])
+    if status != 0:
+        log.error("The pact files were not written: the run above failed. Fix it and run `crucible pacts` again.")
+        return status
+    written = pacts.update_folder(options)
+    for path in written:
+        log.info("  wrote %s", path)
+    log.info("%d pact file(s) written to %s: commit them.", len(written), options.path("pact.folder"))
+    return 0
+
+
+def selective(behave_args: list[str]) -> bool:
+    """True when a run selects part of the features (tags, names, paths): it cannot judge what it did not run."""
+    return bool(named_paths(behave_args)) or any(arg.startswith(("-t", "--tags", "-n", "--name", "-i", "--include",
+                                                                 "-e", "--exclude")) for arg in behave_args)
 
 
 def cmd_flaky(args, options: Settings, behave_args: list[str]) -> int:
@@ -278,6 +307,7 @@ def parser() -> argparse.ArgumentParser:
     command("up", cmd_up)
     command("down", cmd_down)
     command("run", cmd_run, epilog="Any other option goes to behave, e.g. crucible run --tags=@checkout.")
+    command("pacts", cmd_pacts, epilog="Any other option goes to behave.")
     flk = command("flaky", cmd_flaky, epilog="Any other option goes to behave.")
     flk.add_argument("--runs", type=int, default=5, help="how many runs to compare (default 5)")
     rep = command("report", cmd_report)
@@ -294,7 +324,7 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-PASS_THROUGH = {"run", "flaky"}
+PASS_THROUGH = {"run", "flaky", "pacts"}
 
 
 def main(argv: list[str] | None = None) -> int:
