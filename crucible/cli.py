@@ -194,7 +194,9 @@ def behave_command(options: Settings, behave_args: list[str], results: Path) -> 
 def cmd_run(args, options: Settings, behave_args: list[str]) -> int:
     """Check the features, run them against the stack, write the report; exit 1 if a scenario failed or none ran."""
     project = session.load_project(options)  # a compose file that cannot be used stops here too
-    if feature_check.check(feature_paths(options, behave_args), options, project, behave_args):
+    states = options.path("pact.states")
+    checked = feature_paths(options, behave_args) + ([str(states)] if states.is_dir() else [])
+    if feature_check.check(checked, options, project, behave_args):
         return 1
     results = options.path("report.results")
     shutil.rmtree(results, ignore_errors=True)

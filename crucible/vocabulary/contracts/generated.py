@@ -71,7 +71,8 @@ def curl_line(request: requests.PreparedRequest) -> str:
     """A runnable curl command for a sent request, secrets replaced by shell variables."""
     parts = ["curl", "-X", request.method, shlex.quote(request.url)]
     for name, value in request.headers.items():
-        if name.lower() in ("content-length", "accept-encoding", "connection", "user-agent", "accept"):
+        if name.lower() in ("content-length", "accept-encoding", "connection", "user-agent", "accept",
+                            "x-schemathesis-testcaseid"):
             continue
         shown_value = SECRET_HEADERS.get(name.lower(), value)
         parts += ["-H", f'"{name}: {shown_value}"' if "$" in shown_value else shlex.quote(f"{name}: {value}")]
@@ -144,18 +145,19 @@ class Generator:
                 raise
             try:
                 case.validate_response(response, checks=checks())
-            except Exception as failure:
+            except BaseException as failure:  # schemathesis raises a BaseExceptionGroup, which hypothesis won't shrink
                 last_failure[:] = [Finding(label, describe(failure, response), curl_line(response.request),
                                            request_id, response.status_code)]
-                raise
+                raise Broken(last_failure[0].problem) from None
 
         try:
             probe()
-        except Exception:  # hypothesis re-raises the smallest failing example's error last
-            if last_failure:
-                self.outcome.findings.append(last_failure[0])
-            else:
-                raise
+        except (Broken, requests.RequestException):  # raised by the smallest failing request, replayed last
+            self.outcome.findings.append(last_failure[0])
+
+
+class Broken(Exception):
+    """A generated request's answer broke the document (an Exception, so hypothesis shrinks the request)."""
 
 
 def checks() -> list:
@@ -170,8 +172,11 @@ def checks() -> list:
 def describe(failure: Exception, response: requests.Response) -> str:
     """A schemathesis failure (or group of them) in one or two lines, with the status and the body."""
     failures = getattr(failure, "exceptions", None) or [failure]
-    titles = "; ".join(dict.fromkeys(f"{getattr(f, 'title', type(f).__name__)}: "
-                                     f"{' '.join(str(getattr(f, 'message', f)).split())[:300]}" for f in failures))
+    def one(failure: BaseException) -> str:
+        title = getattr(failure, "title", type(failure).__name__)
+        words = " ".join(str(getattr(failure, "message", "") or "").split())[:300]
+        return f"{title}: {words}" if words else title
+    titles = "; ".join(dict.fromkeys(one(f) for f in failures))
     try:
         body = shown(response.json())
     except ValueError:

@@ -99,11 +99,10 @@ class States:
 
 
 def _substep_info(text: str) -> str:
-    """The reason behave gives for a failed sub-step, on one line."""
-    for line in text.splitlines():
-        if line.startswith("Substep info:"):
-            return line
-    return ""
+    """The reason behave gives for a failed sub-step (without its traceback)."""
+    info = text.split("Substep info:", 1)[1] if "Substep info:" in text else ""
+    return "- " + info.split("Traceback (of failed substep)", 1)[0].strip().removeprefix("ASSERT FAILED: ") if info \
+        else ""
 
 
 class MainThread:
@@ -149,7 +148,8 @@ class StateServer:
                     self._answer(200, values)
                 except Exception as exc:  # Pact reports the failed state change on the interaction
                     failed[state] = str(exc)
-                    self._answer(500, {"error": str(exc)})
+                    # 4xx, not 5xx: Pact's verifier retries a 5xx for two minutes, and setting up again won't help.
+                    self._answer(422, {"error": str(exc)})
 
             def _answer(self, status: int, body: dict) -> None:
                 data = json.dumps(body).encode()
