@@ -1,4 +1,4 @@
-@contracts
+@contracts @generated
 Feature: Every service keeps its documented contract under generated requests
   Besides the exchanges the scenarios make (each one is checked against the answering service's
   OpenAPI document), requests are generated from each document: whatever the document allows a

@@ -31,6 +31,8 @@ class Coverage:
     unchecked: Counter = field(default_factory=Counter)
     violations: Counter = field(default_factory=Counter)
     deliberate: Counter = field(default_factory=Counter)
+    checked: int = 0
+    check_seconds: float = 0.0
 
     def document(self, service: str, source: str, operations: dict[str, list[str]]) -> None:
         """Note a service's documented operations and their response codes."""
@@ -51,13 +53,15 @@ class Coverage:
         self.unchecked.update(other.unchecked)
         self.violations.update(other.violations)
         self.deliberate.update(other.deliberate)
+        self.checked += other.checked
+        self.check_seconds += other.check_seconds
 
     def to_json(self) -> dict:
         """The coverage as a JSON object."""
         return {"documented": self.documented, "sources": self.sources,
                 "exercised": {s: {o: dict(c) for o, c in ops.items()} for s, ops in self.exercised.items()},
                 "unchecked": dict(self.unchecked), "violations": dict(self.violations),
-                "deliberate": dict(self.deliberate)}
+                "deliberate": dict(self.deliberate), "checked": self.checked, "check_seconds": self.check_seconds}
 
     @classmethod
     def from_json(cls, data: dict) -> "Coverage":
@@ -66,7 +70,8 @@ class Coverage:
                    exercised={s: {o: Counter(c) for o, c in ops.items()}
                               for s, ops in data.get("exercised", {}).items()},
                    unchecked=Counter(data.get("unchecked", {})), violations=Counter(data.get("violations", {})),
-                   deliberate=Counter(data.get("deliberate", {})))
+                   deliberate=Counter(data.get("deliberate", {})), checked=data.get("checked", 0),
+                   check_seconds=data.get("check_seconds", 0.0))
 
     def write(self, results_dir: Path) -> Path | None:
         """Write this process's coverage into the results folder (nothing when it saw no service)."""
@@ -146,6 +151,9 @@ def render(coverage: Coverage) -> str:
         lines.append(f"  {service}: {done} of {total} operations and {codes_done} of {codes} documented responses "
                      f"exercised ({coverage.sources.get(service, 'no document')})"
                      + ("; " + "; ".join(extra) if extra else ""))
+    if coverage.checked:
+        lines.append(f"  {coverage.checked} exchanges checked against their documents in {coverage.check_seconds:.2f}s "
+                     f"({1000 * coverage.check_seconds / coverage.checked:.1f} ms each)")
     for service, count in sorted(coverage.unchecked.items()):
         lines.append(f"  {service}: {count} exchange(s) not contract-checked: it has no OpenAPI document "
                      f"(setting services.{service}.openapi)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -166,12 +167,15 @@ class Contract:
         self.service = service
         self.source = source
         self.document = document
+        relative = with_relative_servers(document)
         try:
-            self.api = OpenAPI.from_dict(with_relative_servers(document))
+            self.api = OpenAPI.from_dict(relative)
         except Exception as exc:  # openapi-core raises its spec validator's errors, which share no base class
             raise ContractError(f"The OpenAPI document of '{service}' ({source}) is not a valid OpenAPI 3 "
                                 f"document: {str(exc).splitlines()[0][:300]}") from None
         self.finder = APICallPathFinder(self.api.spec)
+        self.base = relative["servers"][0]["url"].rstrip("/")
+        self.templates = compiled_paths(document)
 
     def operations(self) -> dict[str, list[str]]:
         """Every documented operation (``POST /payments``) with its documented response codes."""
@@ -184,11 +188,14 @@ class Contract:
 
     def operation(self, method: str, url: str) -> str | None:
         """The documented operation a request hits (``POST /payments/{payment_id}/capture``), or None."""
-        try:
-            found = self.finder.find(method.lower(), without_query(url))
-        except PathError:
+        path = urlsplit(url).path
+        if self.base and not path.startswith(self.base + "/"):
             return None
-        return f"{method.upper()} {found.path_result.pattern}"
+        path = path[len(self.base):]
+        for pattern, template, methods in self.templates:
+            if pattern.fullmatch(path):
+                return f"{method.upper()} {template}" if method.lower() in methods else None
+        return None
 
     def check(self, response: requests.Response) -> Verdict:
         """Check a request and its response against the document."""
@@ -260,6 +267,16 @@ def _find(error: BaseException, kind: type) -> BaseException | None:
             return error
         error = error.__cause__ or error.__context__
     return None
+
+
+def compiled_paths(document: dict) -> list[tuple[re.Pattern, str, set[str]]]:
+    """Each documented path as a regular expression, literal paths before templated ones (as OpenAPI matches)."""
+    found = []
+    for template, item in (document.get("paths") or {}).items():
+        parts = re.split(r"(\{[^}/]+\})", template)
+        pattern = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+        found.append((re.compile(pattern), template, {m for m in METHODS if isinstance(item, dict) and m in item}))
+    return sorted(found, key=lambda entry: entry[1].count("{"))
 
 
 def without_query(url: str) -> str:

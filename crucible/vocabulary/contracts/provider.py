@@ -10,6 +10,7 @@ contract coverage, written into the results folder when the run ends.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import requests
@@ -66,7 +67,10 @@ class ProviderContracts:
             self.coverage.exercise(service, contract.operation(response.request.method, response.request.url),
                                    response.status_code)
             return None
+        started = time.perf_counter()
         verdict = contract.check(response)
+        self.coverage.checked += 1
+        self.coverage.check_seconds += time.perf_counter() - started
         self.coverage.exercise(service, verdict.operation, verdict.status)
         _, problems = verdict.violations()
         if problems:

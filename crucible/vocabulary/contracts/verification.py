@@ -168,7 +168,7 @@ class ProviderVerifier:
         interaction = self.messages.get(description)
         if interaction is None:
             raise ContractError(f"Pact asked for the message '{description}', which no pact of '{self.provider}' has.")
-        key = (interaction.get("contents", {}) .get("metadata") or interaction.get("metadata") or {}).get("routing_key")
+        key = (interaction.get("metadata") or {}).get("routing_key")
         if not key:
             raise ContractError(f"The message interaction '{description}' names no routing_key in its metadata.")
         event = messaging.for_scenario(self.context).expect(key, None, MESSAGE_WAIT_S)
