@@ -41,6 +41,9 @@ history = "reports/history/history.jsonl"
 #
 # [services.{multi}]{multi_pad}# the port HTTP steps use when a service publishes several
 # port = {multi_port}
+#
+# [services.{app}]{app_service_pad}# check every exchange with "{app}" against its OpenAPI document:
+# openapi = "/openapi.json"      # a path it serves, or a file such as "docs/api.yaml"
 '''
 ENVIRONMENT = "from crucible.hooks import *  # noqa: F401,F403  Crucible brings the stack up and down\n"
 STEPS = "from crucible.vocabulary.steps import *  # noqa: F401,F403  Crucible's generic steps (docs/steps.md)\n"
@@ -90,6 +93,7 @@ def _hints(project) -> dict[str, str]:
         "broker": brokers[0] if len(brokers) == 1 else "rabbitmq",
         "broker_found": "found by its image when not set" + (f": here '{brokers[0]}'" if len(brokers) == 1 else ""),
         "app": app, "app_pad": _padded(f"# [databases.{app}]", 33),
+        "app_service_pad": _padded(f"# [services.{app}]", 33),
         "database": databases[0] if databases else "db",
         "database_pad": _padded(f'# service = "{databases[0] if databases else "db"}"', 33),
         "multi": multi[0], "multi_pad": _padded(f"# [services.{multi[0]}]", 33), "multi_port": str(multi[1]),
