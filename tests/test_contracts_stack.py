@@ -25,8 +25,7 @@ from pathlib import Path
 import pytest
 
 from crucible import settings
-from crucible.errors import EngineUnavailable
-from crucible.stack import engine, session
+from crucible.stack import session
 from crucible.timings import Timings
 from crucible.vocabulary import auth
 
@@ -135,14 +134,8 @@ class Variant:
 
 
 @pytest.fixture(scope="module")
-def variant(tmp_path_factory):
+def variant(engine_available, tmp_path_factory):
     """The reference stack with the patched payments service, under its own project name and image tag."""
-    try:
-        engine.connect(timeout=10)
-    except EngineUnavailable as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Docker engine: {exc}")
     base = os.environ.get("CRUCIBLE_PROJECT") or "crucible"
     names = {"CRUCIBLE_PROJECT": f"{base}-variant", "CRUCIBLE_IMAGE_TAG": f"{base}-variant"}
     compose = variant_docker(tmp_path_factory.mktemp("variant") / "docker")
