@@ -1,6 +1,6 @@
 """Benchmark: what checking every exchange against its service's OpenAPI document adds to scenario time.
 
-Usage: .venv/bin/python benchmarks/contracts.py [--rounds 5] [--tags "not @resilience"]
+Usage: .venv/bin/python benchmarks/contracts.py [--rounds 5] [--tags "not @load"]
 
 Brings the reference stack up once and runs the same scenarios against it again and again, alternating
 runs without contract checks (``-D contracts.check=false``) and with them, so that machine noise hits
@@ -28,9 +28,9 @@ from crucible.vocabulary.contracts.coverage import collect
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMATTER = "crucible.report.formatter:CrucibleFormatter"
-# Restarting services (resilience), pacts and generated requests (neither goes through the checked client) are
-# left out.
-DEFAULT_TAGS = "not @resilience and not @pact and not @generated"
+# Load and faults (timed by their own bounds, and disruptive), pacts and generated requests (neither goes through
+# the checked client) are left out.
+DEFAULT_TAGS = "not @load and not @faults and not @disruptive and not @pact and not @generated"
 
 
 def scenario_seconds(results: Path) -> tuple[float, int, int]:

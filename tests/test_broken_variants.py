@@ -15,13 +15,13 @@ owner would read:
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from variants import patched_docker
 
 from crucible.errors import EngineUnavailable
 from crucible.stack import engine
@@ -79,16 +79,7 @@ def line_of(feature: str, scenario: str) -> int:
 
 
 def broken_copy(tmp_path: Path) -> Path:
-    docker = tmp_path / "docker"
-    shutil.copytree(ROOT / "docker", docker)
-    for name, patches in PATCHES.items():
-        path = docker / name
-        text = path.read_text()
-        for old, new in patches:
-            assert old in text, f"{name} changed: the variant's patch no longer applies"
-            text = text.replace(old, new)
-        path.write_text(text)
-    return docker / "compose.yaml"
+    return patched_docker(tmp_path / "docker", PATCHES)
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from variants import patched_docker
 
 from crucible import settings
 from crucible.stack import session
@@ -113,14 +113,7 @@ Feature: Payments under generated requests
 
 def variant_docker(target: Path) -> Path:
     """A copy of docker/ with the patched payments service; returns its compose file."""
-    shutil.copytree(ROOT / "docker", target)
-    app = target / "payments" / "app.py"
-    text = app.read_text(encoding="utf-8")
-    for original, changed in PATCHES:
-        assert text.count(original) == 1, f"the payments service changed; update the patch for:\n{original}"
-        text = text.replace(original, changed)
-    app.write_text(text, encoding="utf-8")
-    return target / "compose.yaml"
+    return patched_docker(target, {"payments/app.py": PATCHES})
 
 
 @dataclass
