@@ -8,6 +8,8 @@ CRUCIBLE := $(VENV)/bin/crucible
 PY_STAMP := $(VENV)/.installed
 # Extra arguments for behave, e.g. make run BEHAVE_ARGS="--tags=@checkout"
 BEHAVE_ARGS ?=
+# Pact's telemetry off, for every tool of every target (the Pact core honours "true", not "1"; the harness sets it too).
+export PACT_DO_NOT_TRACK := true
 
 .PHONY: help setup deps browser run test unit up down report gate check clean flaky docs pacts
 

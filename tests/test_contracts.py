@@ -12,7 +12,7 @@ from crucible import settings
 from crucible.errors import ContractError, ContractViolation, SettingsError
 from crucible.vocabulary.contracts.coverage import Coverage, collect, render
 from crucible.vocabulary.contracts.openapi import Contract
-from crucible.vocabulary.contracts.provider import ProviderContracts
+from crucible.vocabulary.contracts.provider import ProviderContracts, enforced
 
 ITEM = {"type": "object", "required": ["id", "status", "card"],
         "properties": {"id": {"type": "string"}, "status": {"type": "string", "enum": ["open", "closed"]},
@@ -183,3 +183,14 @@ def test_switches_read_true_and_false_from_the_environment(tmp_path):
     assert settings.load(start=tmp_path, environ={"CRUCIBLE_CONTRACTS_CHECK": "false"})["contracts.check"] is False
     with pytest.raises(SettingsError, match="'contracts.check' must be true or false"):
         settings.load(start=tmp_path, environ={"CRUCIBLE_CONTRACTS_CHECK": "maybe"})
+
+
+def test_a_scenario_tagged_no_contract_check_or_a_switched_off_run_is_not_checked(tmp_path):
+    class Scenario:
+        def __init__(self, *tags):
+            self.effective_tags = set(tags)
+
+    options = settings.load(start=tmp_path, environ={})
+    assert enforced(options, Scenario("api")) is True
+    assert enforced(options, Scenario("api", "no-contract-check")) is False
+    assert enforced(settings.load(start=tmp_path, environ={"CRUCIBLE_CONTRACTS_CHECK": "false"}), Scenario()) is False
