@@ -42,7 +42,11 @@ def scenario_seconds(results: Path) -> tuple[float, int, int]:
             continue
         total += (result["stop"] - result["start"]) / 1000
         count += 1
-        bad += result["status"] != "passed"
+        if result["status"] != "passed":
+            bad += 1
+            message = (result.get("statusDetails") or {}).get("message") or ""
+            print(f"       {result['status']}: {result['name']}: {message.splitlines()[0] if message else ''}",
+                  flush=True)
     return total, count, bad
 
 
