@@ -85,7 +85,7 @@ def cmd_check(args, options: Settings) -> int:
     else:
         project = session.load_project(options)
     levels = " -> ".join("[" + ", ".join(level) + "]" for level in project.levels())
-    log.info("%s: project '%s', start order %s", project.path, project.name, levels)
+    log.info("%s: project '%s', start order %s", " + ".join(map(str, project.files)), project.name, levels)
     return 0
 
 
