@@ -11,6 +11,7 @@ import time
 
 import docker
 from docker.errors import APIError, ImageNotFound
+from docker.utils import parse_bytes
 
 from crucible import system
 from crucible.stack.compose import Project, Service
@@ -96,7 +97,9 @@ def build(client: docker.DockerClient, service: Service) -> str:
         stream = client.api.build(
             path=str(spec.context), dockerfile=spec.dockerfile, tag=service.image,
             buildargs=spec.args or None, rm=True, forcerm=True, decode=True, pull=False,
-            timeout=BUILD_TIMEOUT_S,
+            timeout=BUILD_TIMEOUT_S, target=spec.target, labels=spec.labels or None,
+            network_mode=spec.network, shmsize=_bytes(spec.shm_size), extra_hosts=spec.extra_hosts or None,
+            nocache=spec.no_cache, cache_from=list(spec.cache_from) or None,
         )
         for chunk in stream:
             if "error" in chunk:
@@ -124,6 +127,13 @@ def build(client: docker.DockerClient, service: Service) -> str:
     log.info("  [%s] built in %.1fs (%d of %d steps cached)", service.name, time.monotonic() - started,
              cached, len(steps))
     return image_id or client.images.get(service.image).id
+
+
+def _bytes(size: int | str | None) -> int | None:
+    """A size such as ``256m`` in bytes (the build API takes a number)."""
+    if size is None or isinstance(size, int):
+        return size
+    return parse_bytes(size)
 
 
 def _build_failure(service: Service, steps: list[str], output: list[str], error: str) -> str:

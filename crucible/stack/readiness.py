@@ -66,6 +66,7 @@ class _Wait:
     """The polling loop every strategy shares; a strategy says what 'ready' means for a running container."""
 
     budget = 30.0
+    hint = "raise the healthcheck's retries/start_period in the compose file if the service is just slow."
 
     def describe(self) -> str:
         """What this strategy checks."""
@@ -79,16 +80,25 @@ class _Wait:
         """The last check's output, for the timeout message ('' if the strategy runs no check)."""
         return ""
 
+    def _completed(self, container: Container, service: str, waited: float) -> bool:
+        """A container that stopped while we waited: True if that counts as ready, else raise why not."""
+        raise _exited(container, service, self.describe(), waited)
+
+    def _pauses(self):
+        """The pauses between checks."""
+        return pauses()
+
     def wait_until_ready(self, container: Container, service: str, cancel: Event | None = None) -> float:
         """Poll until the service is ready; return the seconds waited, or raise StartupError saying why not."""
         start = time.monotonic()
-        pause = pauses()
+        pause = self._pauses()
         while True:
             _check_cancel(cancel, service)
             container.reload()
             waited = time.monotonic() - start
             if container.status in ("exited", "dead"):
-                raise _exited(container, service, self.describe(), waited)
+                if self._completed(container, service, waited):
+                    return waited
             checked = time.monotonic()
             if container.status == "running" and self._passes(container):
                 return time.monotonic() - start
@@ -97,11 +107,10 @@ class _Wait:
                 raise StartupError(
                     f"Service '{service}' did not become ready within {self.budget:.0f}s.\n"
                     f"  check: {self.describe()}\n"
-                    f"  container state: {container.status}\n"
+                    f"  container state: {container.status}{_restarts(container)}\n"
                     f"{self._last_output()}"
                     f"  last {LOG_LINES} log lines:\n{last_logs(container)}\n"
-                    f"  hint: raise the healthcheck's retries/start_period in the compose file "
-                    f"if the service is just slow."
+                    f"  hint: {self.hint}"
                 )
             # A heavy check (an Erlang CLI takes a second of CPU) runs at most half the time, or it starves
             # the very service it waits for on a small machine.
@@ -122,6 +131,43 @@ class RunningWait(_Wait):
         """A running container is ready."""
         return True
 
+    def _completed(self, container: Container, service: str, waited: float) -> bool:
+        """A container that already finished with exit code 0 did its job; any other exit is an error."""
+        if container.attrs.get("State", {}).get("ExitCode") == 0:
+            return True
+        raise _exited(container, service, self.describe(), waited)
+
+
+class CompletionWait(_Wait):
+    """Ready once a one-shot service (a migration, a seed job) exited with code 0."""
+
+    hint = "the job is still running: make it finish sooner, or look at its logs with `crucible up`."
+
+    def __init__(self, timeout: float = 600.0, waiting: tuple[str, ...] = ()):
+        self.budget = timeout
+        self.waiting = waiting
+
+    def describe(self) -> str:
+        """What this strategy checks."""
+        return "the job exits with code 0"
+
+    def _passes(self, container: Container) -> bool:
+        """Running is not done."""
+        return False
+
+    def _completed(self, container: Container, service: str, waited: float) -> bool:
+        """Exit code 0 is done; any other stops start-up, naming the job, its exit code and its last log lines."""
+        code = container.attrs.get("State", {}).get("ExitCode")
+        if code == 0:
+            return True
+        waiting = f"; {', '.join(self.waiting)} waited for it and were not started" if self.waiting else ""
+        raise StartupError(
+            f"One-shot service '{service}' exited with code {code} after {waited:.1f}s{waiting}.\n"
+            f"  last {LOG_LINES} log lines:\n{last_logs(container)}\n"
+            f"  hint: services that depend on it with `condition: service_completed_successfully` start only "
+            f"after it exits with code 0; fix the job (its command, or what it needs)."
+        )
+
 
 class HealthcheckWait(_Wait):
     """Ready once the service's healthcheck command exits 0 inside the container."""
@@ -130,6 +176,11 @@ class HealthcheckWait(_Wait):
         self.check = check
         self.budget = budget if budget is not None else check.budget
         self.last = "(the check never ran)"
+
+    def _pauses(self):
+        """Checks at least as often as the healthcheck's start_interval asks."""
+        cap = self.check.start_interval
+        return pauses(min(POLL, cap) if cap else None, min(POLL_CAP, cap) if cap else None)
 
     def describe(self) -> str:
         """What this strategy checks."""
@@ -161,11 +212,20 @@ def for_service(healthcheck: Healthcheck | None):
     return HealthcheckWait(healthcheck) if healthcheck else RunningWait()
 
 
+def _restarts(container: Container) -> str:
+    """How often the engine restarted the container (its restart policy), for the timeout message."""
+    count = container.attrs.get("RestartCount") or 0
+    code = container.attrs.get("State", {}).get("ExitCode")
+    return f" (restarted {count} times by its restart policy; last exit code {code})" if count else ""
+
+
 def expect_running(stack, services: list[str]) -> None:
     """Fail (AssertionError) unless each service's container runs and its healthcheck, if any, passes now."""
     problems = []
     for name in services:
         state = stack.state(name)
+        if state == "exited" and name in stack.project.jobs() and stack.exit_code(name) == 0:
+            continue  # a one-shot job that did its work
         if state != "running":
             problems.append(f"'{name}' is {state}")
             continue

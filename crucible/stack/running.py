@@ -1,4 +1,4 @@
-"""A running stack: one network per run, services started as early as their dependencies allow."""
+"""A running stack: the run's own networks and volumes, services started as early as their dependencies allow."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from docker.errors import APIError, DockerException, NotFound
 from requests import RequestException
 from docker.models.containers import Container
 from docker.models.volumes import Volume
+from docker.types import IPAMConfig, IPAMPool, Mount, Ulimit
 
-from crucible.stack import engine, readiness
-from crucible.stack.compose import Project, Service
+from crucible.stack import engine, files, readiness
+from crucible.stack.compose import COMPLETED, STARTED, Hook, Project, Service
 from crucible.errors import ServiceNotFound, StartupError
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ LABEL_PROJECT = "crucible.project"
 LABEL_RUN = "crucible.run"
 LABEL_OWNER = "crucible.owner"
 LABEL_SERVICE = "crucible.service"
+LABEL_NETWORK = "crucible.network"
+LABEL_VOLUME = "crucible.volume"
 KEEP = "keep"
 SCHEMES = {5432: "postgresql", 5672: "amqp", 6379: "redis"}
 
@@ -88,6 +91,7 @@ class Stack:
         self.host = engine.host(client)
         self.network_name = f"{project.name}-{self.run_id}"
         self.running: dict[str, Running] = {}
+        self._containers: dict[str, str] = {}  # service -> container id, as soon as it is created
         self.cancel = threading.Event()
         self._tasks: list[Future] = []
         self._interrupted = False
@@ -108,7 +112,7 @@ class Stack:
                                   f"Start one with `crucible up`.")
         found = cls(client, project, run_id=kept[0], keep=True)
         filters = {"label": [f"{LABEL_PROJECT}={project.name}", f"{LABEL_RUN}={found.run_id}"]}
-        for container in client.containers.list(filters=filters):
+        for container in client.containers.list(all=True, filters=filters):
             name = container.labels.get(LABEL_SERVICE)
             if name in project.services:
                 found.running[name] = Running(project.services[name], container, _published(container))
@@ -119,10 +123,11 @@ class Stack:
         return found
 
     def up(self) -> None:
-        """Create the network and start every service, each as soon as its dependencies allow."""
+        """Create the run's networks and volumes, then start every service as soon as its dependencies allow."""
         log.info("Starting stack '%s' (run %s) on network %s", self.project.name, self.run_id,
                  self.network_name)
-        self.client.networks.create(self.network_name, driver="bridge", labels=self.labels)
+        self._create_networks()
+        self._create_volumes()
         services = self.project.services
         started: dict[str, Future] = {name: Future() for name in services}
         ready: dict[str, Future] = {name: Future() for name in services}
@@ -137,6 +142,53 @@ class Stack:
         if primary or errors:
             raise primary[0] if primary else errors[0]
 
+    def network(self, name: str) -> str:
+        """The engine's name of one of the stack's networks in this run."""
+        return self.network_name if name == "default" else f"{self.network_name}-{name}"
+
+    def volume(self, name: str) -> str:
+        """The engine's name of one of the stack's named volumes in this run (an external one keeps its name)."""
+        spec = self.project.volumes.get(name)
+        if spec is not None and spec.external:
+            return spec.external
+        return f"{self.project.name}-{self.run_id}-{name}"
+
+    def _create_networks(self) -> None:
+        """One bridge network per network of the stack, labelled with the run."""
+        for name, spec in self.project.networks.items():
+            ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=p.get("subnet"), iprange=p.get("ip_range"),
+                                                     gateway=p.get("gateway")) for p in spec.ipam]) \
+                if spec.ipam else None
+            with engine.guard(f"creating network '{name}'"):
+                try:
+                    self.client.networks.create(self.network(name), driver="bridge", internal=spec.internal,
+                                                enable_ipv6=spec.enable_ipv6, ipam=ipam,
+                                                labels={**spec.labels, **self.labels, LABEL_NETWORK: name})
+                except APIError as exc:
+                    raise StartupError(f"Cannot create network '{name}' of stack '{self.project.name}': "
+                                       f"{exc.explanation or exc}") from None
+
+    def _create_volumes(self) -> None:
+        """One volume per named volume of the stack, labelled with the run; external ones must exist."""
+        for name, spec in self.project.volumes.items():
+            with engine.guard(f"creating volume '{name}'"):
+                if spec.external:
+                    try:
+                        self.client.volumes.get(spec.external)
+                    except NotFound:
+                        raise StartupError(f"Volume '{name}' is external (it must exist already), but the engine "
+                                           f"has no volume '{spec.external}'.\n  hint: create it with "
+                                           f"`docker volume create {spec.external}` (and fill it), or remove "
+                                           f"`external: true` so that each run gets a fresh one.") from None
+                    continue
+                try:
+                    self.client.volumes.create(self.volume(name), driver=spec.driver,
+                                               driver_opts=spec.driver_opts or None,
+                                               labels={**spec.labels, **self.labels, LABEL_VOLUME: name})
+                except APIError as exc:
+                    raise StartupError(f"Cannot create volume '{name}' of stack '{self.project.name}': "
+                                       f"{exc.explanation or exc}") from None
+
     def abort(self, timeout: float = 30.0) -> None:
         """Stop a start-up in progress: starting threads give up, none creates anything more."""
         self.cancel.set()
@@ -144,23 +196,24 @@ class Stack:
         wait(self._tasks, timeout=timeout)
 
     def _start_one(self, service: Service, started: dict[str, Future], ready: dict[str, Future]) -> None:
-        """Wait for the service's dependencies, start it, wait until it is ready."""
+        """Wait for the service's dependencies, start it, wait until it is ready (a job: until it is done)."""
         try:
             for dep, condition in service.depends_on.items():
-                gate = ready[dep] if condition == "service_healthy" else started[dep]
+                gate = started[dep] if condition == STARTED else ready[dep]
                 if gate.exception() is not None:
                     raise _Skipped(f"'{service.name}' was not started because '{dep}' failed")
             if self.cancel.is_set():
                 raise _Skipped(f"'{service.name}' was not started: start-up was stopped")
             container = self._create(service)
             self._start(service, container)
+            run_hooks(container, service.name, "post_start", service.post_start)
             started[service.name].set_result(True)
             log.info("  %-12s started", service.name)
-            strategy = readiness.for_service(service.healthcheck)
-            waited = strategy.wait_until_ready(container, service.name, cancel=self.cancel)
+            waited = self._strategy(service).wait_until_ready(container, service.name, cancel=self.cancel)
             container.reload()
             self.running[service.name] = Running(service, container, _published(container), waited)
-            log.info("  %-12s ready after %.1fs", service.name, waited)
+            log.info("  %-12s %s after %.1fs", service.name,
+                     "completed" if container.status == "exited" else "ready", waited)
             ready[service.name].set_result(True)
         except BaseException as exc:
             for gate in (started[service.name], ready[service.name]):
@@ -168,28 +221,100 @@ class Stack:
                     gate.set_exception(exc)
             raise
 
+    def _strategy(self, service: Service):
+        """How to know a service is ready: a job when it completed, a service by its healthcheck or running."""
+        waiting = tuple(name for name, svc in self.project.services.items()
+                        if svc.depends_on.get(service.name) == COMPLETED)
+        if waiting:
+            return readiness.CompletionWait(waiting=waiting)
+        return readiness.for_service(service.healthcheck)
+
     def _create(self, service: Service) -> Container:
-        """Create the service's container on the run's network, ports on 127.0.0.1."""
-        labels = {**service.labels, **self.labels, LABEL_SERVICE: service.name}
-        ports = {p.key: ("127.0.0.1", p.host) for p in service.ports}
-        endpoint = self.client.api.create_endpoint_config(aliases=[service.name])
+        """Create the service's container on its networks, ports on 127.0.0.1, volumes and files in place."""
+        api = self.client.api
+        networks = list(service.networks)
         try:
-            return self.client.containers.create(
+            created = api.create_container(
                 service.image,
                 command=list(service.command) if isinstance(service.command, tuple) else service.command,
-                name=f"{self.project.name}-{self.run_id}-{service.name}",
-                hostname=service.name,
-                environment=service.environment,
-                labels=labels,
-                ports=ports,
-                tmpfs={path: "" for path in service.tmpfs},
-                network=self.network_name,
-                networking_config={self.network_name: endpoint},
-                detach=True,
+                entrypoint=list(service.entrypoint) if isinstance(service.entrypoint, tuple) else service.entrypoint,
+                name=self.container_name(service.name),
+                hostname=None if self._shares_network(service) else (service.hostname or service.name),
+                domainname=service.domainname, user=service.user, working_dir=service.working_dir,
+                environment=service.environment, labels={**service.labels, **self.labels, LABEL_SERVICE: service.name},
+                ports=None if self._shares_network(service) else [
+                    tuple(key.split("/")) for key in dict.fromkeys([*(p.key for p in service.ports), *service.expose])],
+                stop_signal=service.stop_signal, tty=service.tty, stdin_open=service.stdin_open,
+                stop_timeout=None if service.stop_grace_period is None else int(service.stop_grace_period),
+                mac_address=service.mac_address, detach=True,
+                host_config=api.create_host_config(**self._host_config(service, networks)),
+                networking_config=api.create_networking_config(
+                    {self.network(networks[0]): self._endpoint(service, networks[0])}) if networks else None,
             )
+            self._containers[service.name] = created["Id"]
+            for name in networks[1:]:
+                api.connect_container_to_network(created["Id"], self.network(name),
+                                                 **self._endpoint_options(service, name))
+            container = self.client.containers.get(created["Id"])
+            files.copy_into(container, service.files)
+            return container
         except APIError as exc:
             raise StartupError(f"Cannot create the container of service '{service.name}' "
                                f"(image {service.image}): {exc.explanation or exc}") from None
+
+    def container_name(self, service: str) -> str:
+        """The engine's name of a service's container in this run."""
+        return f"{self.project.name}-{self.run_id}-{service}"
+
+    def _shares_network(self, service: Service) -> bool:
+        """True when the service uses another service's network stack (network_mode service:NAME)."""
+        return bool(service.network_mode and service.network_mode.startswith("service:"))
+
+    def _host_config(self, service: Service, networks: list[str]) -> dict:
+        """The engine's host configuration of a service, as keyword arguments."""
+        bindings: dict[str, list] = {}
+        for port in service.ports:
+            bindings.setdefault(port.key, []).append(("127.0.0.1", port.host))
+        mode = service.network_mode
+        if mode and mode.startswith("service:"):
+            mode = f"container:{self._containers[mode.split(':', 1)[1]]}"
+        options = dict(service.host_options)
+        if "ulimits" in options:
+            options["ulimits"] = [Ulimit(name=n, soft=s, hard=h) for n, (s, h) in options["ulimits"].items()]
+        return dict(
+            port_bindings=bindings or None,
+            binds=files.binds(service) or None,
+            mounts=[self._mount(m) for m in service.mounts if not (m.kind == "bind" and m.create_host_path)] or None,
+            tmpfs={path.partition(":")[0]: path.partition(":")[2] for path in service.tmpfs} or None,
+            restart_policy=_restart_policy(service.restart),
+            extra_hosts=list(service.extra_hosts) or None,
+            network_mode=mode or (self.network(networks[0]) if networks else None),
+            volumes_from=[f"{self._containers[name]}:{how}" for name, how in service.volumes_from] or None,
+            **options,
+        )
+
+    def _mount(self, mount) -> Mount:
+        """A volume, bind or tmpfs mount in the engine's terms."""
+        if mount.kind == "tmpfs":
+            return Mount(mount.target, None, type="tmpfs", tmpfs_size=mount.tmpfs_size, tmpfs_mode=mount.tmpfs_mode)
+        if mount.kind == "bind":
+            return Mount(mount.target, mount.source, type="bind", read_only=mount.read_only,
+                         propagation=mount.propagation)
+        labels = None if mount.source else {**self.labels}
+        return Mount(mount.target, self.volume(mount.source) if mount.source else None, type="volume",
+                     read_only=mount.read_only, no_copy=mount.nocopy, labels=labels)
+
+    def _endpoint_options(self, service: Service, network: str) -> dict:
+        """Aliases (the service's name first), fixed addresses and links of a service on one network."""
+        attachment = service.networks[network]
+        links = [(self.container_name(target), alias) for alias, target in service.links.items()
+                 if network in self.project.services[target].networks]
+        return dict(aliases=[service.name, *attachment.aliases], ipv4_address=attachment.ipv4_address,
+                    ipv6_address=attachment.ipv6_address, links=links or None)
+
+    def _endpoint(self, service: Service, network: str):
+        """The endpoint configuration of a service on the network it is created on."""
+        return self.client.api.create_endpoint_config(**self._endpoint_options(service, network))
 
     def _start(self, service: Service, container: Container) -> None:
         """Start a created container, explaining the usual reasons it cannot start."""
@@ -226,11 +351,16 @@ class Stack:
             running.container.reload()
         return running.container.status
 
-    def stop_service(self, service: str, timeout: int = 10) -> None:
-        """Stop one service's container (a fault: the engine's own stop, SIGTERM then SIGKILL)."""
+    def stop_service(self, service: str, timeout: int | None = None) -> None:
+        """Stop one service's container (a fault: the engine's own stop, its stop signal then SIGKILL)."""
         running = self._running(service)
+        grace = running.service.stop_grace_period
         with engine.guard(f"stopping service '{service}'"):
-            running.container.stop(timeout=timeout)
+            try:
+                run_hooks(running.container, service, "pre_stop", running.service.pre_stop)
+            except StartupError as exc:
+                log.warning("%s (stopping it anyway)", exc)
+            running.container.stop(timeout=timeout if timeout is not None else int(grace) if grace else 10)
         log.info("  %-12s stopped", service)
 
     def start_service(self, service: str) -> float:
@@ -238,6 +368,7 @@ class Stack:
         running = self._running(service)
         with engine.guard(f"starting service '{service}'"):
             running.container.start()
+            run_hooks(running.container, service, "post_start", running.service.post_start)
         return self.wait_ready(service)
 
     def wait_ready(self, service: str) -> float:
@@ -259,12 +390,19 @@ class Stack:
             running.container.remove(force=True)
             container = self._create(changed)
             self._start(changed, container)
+            run_hooks(container, service, "post_start", changed.post_start)
             self.running[service] = Running(changed, container)
         return self.wait_ready(service)
 
     def service(self, name: str) -> Running:
         """The running service of that name (its container, ports, compose definition)."""
         return self._running(name)
+
+    def exit_code(self, service: str) -> int | None:
+        """The exit code of a service's container once it stopped (None while it runs)."""
+        running = self._running(service)
+        state = running.container.attrs.get("State", {})
+        return None if state.get("Running") else state.get("ExitCode")
 
     def _running(self, service: str) -> Running:
         """The running service of that name, or ServiceNotFound listing the services."""
@@ -304,6 +442,26 @@ class Stack:
                 time.sleep(0.5)
                 removed += remove_run(self.client, self.project.name, self.run_id)
             return removed
+
+
+def run_hooks(container: Container, service: str, when: str, hooks: tuple[Hook, ...]) -> None:
+    """Run a service's post_start or pre_stop commands in its container; a non-zero exit is a StartupError."""
+    for hook in hooks:
+        command = list(hook.command) if isinstance(hook.command, tuple) else hook.command
+        code, output = container.exec_run(command, user=hook.user or "", privileged=hook.privileged,
+                                          workdir=hook.working_dir, environment=hook.environment or None)
+        if code != 0:
+            tail = "\n".join("    " + line for line in output.decode("utf-8", "replace").splitlines()[-20:])
+            raise StartupError(f"The {when} hook of service '{service}' ({command}) exited with code {code}.\n"
+                               f"  output:\n{tail or '    (none)'}")
+
+
+def _restart_policy(restart: str | None) -> dict | None:
+    """A compose restart policy (``on-failure:3``) in the engine's terms."""
+    if not restart or restart == "no":
+        return None
+    name, _, retries = restart.partition(":")
+    return {"Name": name, "MaximumRetryCount": int(retries or 0)}
 
 
 class _Skipped(StartupError):
