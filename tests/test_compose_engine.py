@@ -122,7 +122,7 @@ networks:
 
 
 def test_a_one_shot_migration_gates_the_service_that_needs_it(client, tmp_path):
-    running = up(tmp_path, f"""
+    running = up(tmp_path, """
 services:
   migrate:
     image: debian:bookworm-slim
