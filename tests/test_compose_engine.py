@@ -134,9 +134,9 @@ services:
     stop_signal: SIGKILL
     volumes: ["shared:/shared"]
     depends_on:
-      migrate: {{condition: service_completed_successfully}}
+      migrate: {condition: service_completed_successfully}
 volumes:
-  shared: {{}}
+  shared: {}
 """)
     try:
         job = running.running["migrate"].container.attrs["State"]
@@ -207,4 +207,27 @@ configs:
         assert config["Init"] is True
     finally:
         running.down()
+    assert leftovers(client) == []
+
+
+def test_a_build_target_builds_that_stage_of_the_dockerfile(client, tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text(
+        "FROM debian:bookworm-slim AS base\nRUN echo base > /stage\n"
+        "FROM base AS test\nRUN echo test > /stage\n"
+        "FROM base AS production\nRUN echo production > /stage\n")
+    image = f"{PROJECT}-app:{os.environ.get('CRUCIBLE_IMAGE_TAG', 'dev')}"
+    running = up(tmp_path, f"""
+services:
+  app:
+    build: {{context: app, target: test}}
+    image: {image}
+    command: ["sleep", "600"]
+    stop_signal: SIGKILL
+""")
+    try:
+        assert run(running, "app", "cat /stage") == (0, "test")
+    finally:
+        running.down()
+        client.images.remove(image, force=True)
     assert leftovers(client) == []
