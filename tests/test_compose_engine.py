@@ -7,10 +7,11 @@ project left on the engine.
 import os
 from pathlib import Path
 
+import engine_project
 import pytest
 
-from crucible.errors import EngineUnavailable, StartupError
-from crucible.stack import compose, engine, images, readiness, running as stack
+from crucible.errors import StartupError
+from crucible.stack import compose, readiness, running as stack
 from crucible.stack.session import prepare, start
 from crucible.timings import Timings
 
@@ -20,24 +21,14 @@ SLEEP = 'image: debian:bookworm-slim\n    command: ["sleep", "600"]\n    stop_si
 
 
 @pytest.fixture(scope="module")
-def client():
-    try:
-        client = engine.connect(timeout=10)
-    except EngineUnavailable as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Docker engine: {exc}")
-    images.ensure_base(client)
-    yield client
-    stack.reap(client, PROJECT, include_kept=True)
+def client(engine_client):
+    yield engine_client
+    stack.reap(engine_client, PROJECT, include_kept=True)
 
 
 def leftovers(client) -> list[str]:
     """Every container, network and volume of the test project still on the engine."""
-    filters = {"label": f"{stack.LABEL_PROJECT}={PROJECT}"}
-    return ([f"container {c.name}" for c in client.containers.list(all=True, filters=filters)]
-            + [f"network {n.name}" for n in client.networks.list(filters=filters)]
-            + [f"volume {v.name}" for v in client.volumes.list(filters=filters)])
+    return engine_project.leftovers(client, PROJECT)
 
 
 def up(tmp_path: Path, text: str, env: dict | None = None) -> stack.Stack:

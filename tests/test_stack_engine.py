@@ -3,6 +3,7 @@
 import socket
 from pathlib import Path
 
+import engine_project
 import pytest
 
 from crucible.stack import compose, engine, running as stack
@@ -22,10 +23,7 @@ def client(engine_client):
 
 def leftovers(client) -> list[str]:
     """Every container, network and volume of the test project still on the engine."""
-    filters = {"label": f"{stack.LABEL_PROJECT}={PROJECT}"}
-    return ([c.name for c in client.containers.list(all=True, filters=filters)]
-            + [n.name for n in client.networks.list(filters=filters)]
-            + [v.name for v in client.volumes.list(filters=filters)])
+    return engine_project.leftovers(client, PROJECT)
 
 
 def write(tmp_path: Path, services: str) -> Path:
