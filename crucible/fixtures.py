@@ -88,7 +88,7 @@ def _environment(client, stack, image_ids: dict[str, str]) -> dict[str, str]:
     props = {
         "run.id": stack.run_id,
         "project": stack.project.name,
-        "compose.file": str(stack.project.path),
+        "compose.file": ", ".join(map(str, stack.project.files or (stack.project.path,))),
         "engine.version": f"Docker {version.get('Version')} (API {version.get('ApiVersion')})",
         "engine.host": engine.host(client),
     }
