@@ -8,7 +8,7 @@ import pytest
 from crucible import cli
 from crucible.errors import ComposeError
 from crucible.stack import compose
-from crucible.stack.compose import support
+from crucible.stack.compose import schema, support
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -335,6 +335,28 @@ services:
     assert project.services["web"].image == "shop/base:2.0"
     assert project.services["web"].environment == {"A": "1", "B": "2"}
     assert project.services["cache"].environment == {"MAXMEMORY": "64mb"}
+
+
+def test_an_included_project_is_interpolated_with_its_own_env_file(tmp_path):
+    (tmp_path / "search").mkdir()
+    (tmp_path / "search" / "compose.yaml").write_text("services:\n  search:\n    image: opensearch:${SEARCH_TAG}\n")
+    (tmp_path / "search.env").write_text("SEARCH_TAG=2.14.0\n")
+    path = write(tmp_path, "include:\n  - path: search/compose.yaml\n    env_file: search.env\n"
+                           "services:\n  shop:\n    image: shop:1\n")
+    assert compose.load(path, env={}).services["search"].image == "opensearch:2.14.0"
+
+
+def test_every_key_of_the_specification_is_honoured_ignored_or_refused():
+    spec = schema.schema()
+    service, _ = schema._declared(spec["$defs"]["service"])
+    known = {*support.HONOURED, *support.HOST_OPTIONS, *support.IGNORED, *support.REFUSED}
+    assert sorted(service - known) == [], "service keys Crucible says nothing about"
+    build = set(spec["$defs"]["workload_spec"]["properties"]["build"]["oneOf"][1]["properties"])
+    read = {"context", "dockerfile", "args", "target", "labels", "network", "shm_size", "extra_hosts", "no_cache",
+            "cache_from"}
+    assert sorted(build - read - set(support.BUILD_IGNORED) - set(support.BUILD_REFUSED)) == []
+    top = set(spec["properties"]) - {"name", "services", "networks", "volumes", "secrets", "configs", "include"}
+    assert sorted(top - set(support.TOP_IGNORED) - set(support.TOP_REFUSED)) == []
 
 
 def test_what_is_ignored_is_said_once(tmp_path, caplog):

@@ -53,6 +53,10 @@ services:
     volumes: ["data:/data", "/scratch"]
     post_start: [{{command: "sh -c 'echo started >> /data/log'"}}]
     pre_stop: [{{command: ["sh", "-c", "echo drained >> /data/log"]}}]
+  reader:
+    {SLEEP}
+    volumes_from: ["store:ro"]
+    links: ["store:files"]
 volumes:
   data:
     labels: {{team: storage}}
@@ -67,6 +71,10 @@ volumes:
         running.start_service("store")
         assert run(running, "store", "cat /data/file") == (0, "kept")
         assert run(running, "store", "cat /data/log") == (0, "started\ndrained\nstarted")
+        assert run(running, "reader", "cat /data/file") == (0, "kept")
+        assert run(running, "reader", "touch /data/other")[0] != 0, "volumes_from with :ro is read-only"
+        store_ip = running.running["store"].container.attrs["NetworkSettings"]["Networks"][running.network_name]
+        assert run(running, "reader", "getent hosts files")[1].split()[0] == store_ip["IPAddress"]
     finally:
         running.down()
     assert leftovers(client) == []
@@ -90,6 +98,9 @@ services:
     {SLEEP}
     networks: [back]
     dns_opt: ["timeout:1", "attempts:1"]
+  sidecar:
+    {SLEEP}
+    network_mode: service:api
 networks:
   front: {{}}
   back: {{internal: true}}
@@ -107,6 +118,8 @@ networks:
         assert set(running.running["api"].ports) == {8000, 8001}
         assert "9000/tcp" in api.attrs["Config"]["ExposedPorts"]
         assert client.networks.get(f"{PROJECT}-{running.run_id}-back").attrs["Internal"] is True
+        sidecar = running.running["sidecar"].container.attrs["HostConfig"]["NetworkMode"]
+        assert sidecar == f"container:{api.id}", "the sidecar shares the api's network"
     finally:
         running.down()
     assert leftovers(client) == []

@@ -12,8 +12,7 @@ from dotenv.parser import parse_stream
 
 from crucible.stack.compose import schema
 from crucible.stack.compose.canonical import Canonical, absolute
-from crucible.stack.compose.interpolation import InterpolationError, substitute
-from crucible.stack.compose.interpolation import interpolate
+from crucible.stack.compose.interpolation import InterpolationError, interpolate, substitute
 from crucible.stack.compose.merge import merge, merge_documents, without_resets
 from crucible.stack.compose.problems import Findings, Loc
 from crucible.stack.compose.source import Node, decode, like, read
@@ -148,7 +147,9 @@ class Documents:
             files = [Path(absolute(p, base)) for p in paths]
             folder = Path(absolute(entry["project_directory"], base)) if isinstance(entry, Node) and \
                 "project_directory" in entry else files[0].parent
-            trees = [t for t in (self.load(f, folder) for f in files) if t is not None]
+            included = Documents(self.included_env(entry, base, folder, entries.loc(i), i), self.findings)
+            included.loading = self.loading
+            trees = [t for t in (included.load(f, folder) for f in files) if t is not None]
             if not trees:
                 continue
             added = trees[0]
@@ -156,6 +157,18 @@ class Documents:
                 added = merge_documents(added, tree)
             self._add(out, added, entries.loc(i))
         return out
+
+    def included_env(self, entry: Any, base: Path, folder: Path, loc: Loc | None, index: int) -> dict[str, str]:
+        """The variables an included project is interpolated with: its ``env_file``s (else its folder's .env)
+        under the environment."""
+        names = entry.get("env_file") if isinstance(entry, Node) else None
+        if not names:
+            return project_env(folder, self.env, self.findings)
+        values: dict[str, str] = {}
+        for name in [names] if isinstance(names, str) else names:
+            found = read_env_file(Path(absolute(name, base)), self.env, self.findings, loc, ("include", index))
+            values.update({k: v for k, v in found.items() if v is not None})
+        return {**values, **self.env}
 
     def _add(self, doc: Node, added: Node, loc: Loc | None) -> None:
         """Add an included document's resources to ``doc``; the same name in both is a problem."""

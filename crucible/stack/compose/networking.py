@@ -52,6 +52,9 @@ class Networking(Values):
             for key in ("link_local_ips", "mac_address", "driver_opts", "interface_name", "gw_priority"):
                 if key in spec:
                     self.notice(spec, key, where + (key,), f"'{key}' is ignored: the engine chooses it")
+            if not self.boolean(spec, "use_service_name_alias", where, True):
+                self.notice(spec, "use_service_name_alias", where + ("use_service_name_alias",),
+                            "'use_service_name_alias' is ignored: steps and services reach a service by its name")
             aliases = tuple(self.texts(spec.get("aliases")))
             ranked.append((-(self.integer(spec, "priority", where, 0) or 0), len(ranked), name,
                            Attachment(aliases, spec.get("ipv4_address"), spec.get("ipv6_address"))))
