@@ -199,6 +199,8 @@ def test_check_time_gaps_are_errors_with_file_and_line(tmp_path, text, expected)
     ("services:\n  a:\n    image: x\n    pre_start: [{command: init}]\n", "'pre_start' is not supported"),
     ("services:\n  a:\n    image: x\n    external_links: [redis]\n", "'external_links' is not supported"),
     ("services:\n  a:\n    image: x\n    working_dir: app\n", "working_dir 'app' is not an absolute path"),
+    ("services:\n  a:\n    image: x\n    networks:\n      lab: {ipv4_address: 10.5.0.9}\nnetworks:\n  lab: {}\n",
+     "compose.yaml:5: service 'a', key 'networks.lab.ipv4_address': a fixed address needs a network with a subnet"),
     ("services:\n  a:\n    image: x\n    image: y\n", "compose.yaml:4: key 'image' is written 2 times"),
     ("services:\n  a:\n    image: x\n    privilegd: true\n",
      "compose.yaml:4: service 'a', key 'privilegd': 'privilegd' is not a key the Compose specification has here"),

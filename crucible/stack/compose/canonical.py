@@ -62,7 +62,7 @@ class Canonical:
         out = like(svc, dict(svc))
         for key in MAPPING_KEYS:
             if key in svc:
-                out[key] = self.mapping(svc, key, path, names_required=key == "environment")
+                out[key] = self.mapping(svc, key, path, from_env=key == "environment")
         if "extra_hosts" in svc:
             out["extra_hosts"] = self.mapping(svc, "extra_hosts", path, separators=("=", ":"))
         for key in LIST_KEYS:
@@ -91,9 +91,10 @@ class Canonical:
             out["extends"] = self.extends(svc)
         return out
 
-    def mapping(self, parent: Node, key: str, path: tuple, names_required: bool = False,
+    def mapping(self, parent: Node, key: str, path: tuple, from_env: bool = False,
                 separators: tuple[str, ...] = ("=",)) -> Any:
-        """A mapping, or a list of ``KEY=VALUE`` (``KEY`` alone: no value), as a mapping."""
+        """A mapping, or a list of ``KEY=VALUE``, as a mapping; ``KEY`` alone is None (``from_env``: taken from the
+        environment later) or an empty value."""
         value = parent[key]
         if not isinstance(value, Seq):
             return value
@@ -106,7 +107,7 @@ class Canonical:
                 self.findings.problem(value.loc(i), path + (key, i), f"entry '{text}' has no variable name",
                                       "write NAME=VALUE")
                 continue
-            out[name] = val if names_required or val is not None else ""
+            out[name] = val if from_env or val is not None else ""
             out.where[name] = value.loc(i)
         return out
 
@@ -124,7 +125,7 @@ class Canonical:
             out.where.setdefault("context", build.at)
         for key in BUILD_MAPPING_KEYS:
             if key in build:
-                out[key] = self.mapping(build, key, path + ("build",), names_required=key == "args")
+                out[key] = self.mapping(build, key, path + ("build",), from_env=key == "args")
         if "extra_hosts" in build:
             out["extra_hosts"] = self.mapping(build, "extra_hosts", path + ("build",), separators=("=", ":"))
         return out

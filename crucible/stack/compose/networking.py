@@ -55,10 +55,24 @@ class Networking(Values):
             if not self.boolean(spec, "use_service_name_alias", where, True):
                 self.notice(spec, "use_service_name_alias", where + ("use_service_name_alias",),
                             "'use_service_name_alias' is ignored: steps and services reach a service by its name")
+            self.fixed_addresses(spec, declared.get(name), where)
             aliases = tuple(self.texts(spec.get("aliases")))
             ranked.append((-(self.integer(spec, "priority", where, 0) or 0), len(ranked), name,
                            Attachment(aliases, spec.get("ipv4_address"), spec.get("ipv6_address"))))
         return {name: attachment for _, _, name, attachment in sorted(ranked)}
+
+    def fixed_addresses(self, spec: Node, network: Any, where: tuple) -> None:
+        """A fixed address must be an address, and the network must have a subnet to take it from."""
+        for key in ("ipv4_address", "ipv6_address"):
+            if key not in spec:
+                continue
+            ipam = network.get("ipam") if isinstance(network, Node) else None
+            pools = ipam.get("config") if isinstance(ipam, Node) else None
+            if not is_address(str(spec[key])):
+                self.problem(spec, key, where + (key,), f"'{spec[key]}' is not an IP address")
+            elif not pools:
+                self.problem(spec, key, where + (key,), f"a fixed address needs a network with a subnet, and "
+                             f"'{where[-1]}' has none", "give the network `ipam: {config: [{subnet: ...}]}`")
 
     def links(self, svc: Node, path: tuple) -> dict[str, str]:
         """Legacy links: alias -> service (each linked service is also waited for)."""
