@@ -9,6 +9,7 @@ median and range per interval and per service. Nothing is timed inside a test: q
 from __future__ import annotations
 
 import argparse
+import sys
 import statistics
 import time
 from pathlib import Path

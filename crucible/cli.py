@@ -9,7 +9,6 @@ and ``crucible flaky`` pass every option they do not know to behave (``--tags=@c
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import shutil

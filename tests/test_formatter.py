@@ -7,7 +7,6 @@ import doctest
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path

@@ -3,7 +3,6 @@
 import logging
 from pathlib import Path
 
-import pytest
 
 from crucible import settings
 from crucible.stack import session
