@@ -64,3 +64,7 @@ class ContractViolation(AssertionError):
 
     Wrong product behaviour, so an ``AssertionError`` (Allure: failed), in the report's *Contract violations*.
     """
+
+
+class ReportError(CrucibleError):
+    """The Allure report could not be generated, or is not safe to forward."""

@@ -8,6 +8,7 @@ that need it carry ``needs_chromium``.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import shutil
 import subprocess
@@ -42,6 +43,51 @@ def chromium(page: Path, profile: Path, *args: str, route: str = "",
     command = ["chromium", *FLAGS, f"--virtual-time-budget={budget_ms}", f"--user-data-dir={profile}", *args,
                page.as_uri() + route]
     return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
+
+
+# Every host name resolves to nothing, on this machine: a request the page makes is logged and fails at once,
+# and no packet leaves for any other address.
+OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND"
+LOCAL_SCHEMES = ("file:", "data:")
+
+
+def netlog_requests(log: Path) -> list[dict]:
+    """The URL requests Chromium's NetLog recorded that the page made (not Chromium's own, e.g. its clock or
+    account checks): each as {"url", "initiator", "isolation"}."""
+    text = log.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except ValueError:  # a log cut short ends without its closing brackets
+        data = json.loads(text.rstrip().rstrip(",") + "]}")
+    start_job = data["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    found = []
+    for event in data["events"]:
+        params = event.get("params") or {}
+        if event.get("type") != start_job or "url" not in params:
+            continue
+        initiator, isolation = params.get("initiator", ""), params.get("network_isolation_key", "")
+        if initiator != "not an origin" or "file://" in isolation:  # made on behalf of a document
+            found.append({"url": params["url"], "initiator": initiator, "isolation": isolation})
+    return found
+
+
+def open_logged(page: Path, profile: Path, ready: str = "") -> tuple["Node", list[dict]]:
+    """Open the page as a reader does, offline, with network logging: its DOM (with ``ready`` shown, as
+    :func:`dump_dom`) and every request it made, of any scheme."""
+    for attempt, budget in enumerate(BUDGETS_MS):
+        log = profile / f"net-{attempt}.json"
+        proc = chromium(page, profile / str(attempt), "--window-size=1280,900", "--dump-dom", f"--log-net-log={log}",
+                        "--net-log-capture-mode=Default", OFFLINE, budget_ms=budget)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        dom = parse(proc.stdout)
+        if not ready or any(node.testid.startswith(ready) for node in dom.walk()):
+            break
+    return dom, netlog_requests(log)
+
+
+def outside_the_file(requests: list[dict]) -> list[str]:
+    """The URLs among a page's requests that are neither file:// nor data:."""
+    return [request["url"] for request in requests if not request["url"].startswith(LOCAL_SCHEMES)]
 
 
 def dump_dom(page: Path, profile: Path, route: str = "", ready: str = "") -> "Node":

@@ -11,16 +11,17 @@ import uuid
 from pathlib import Path
 
 import pytest
-from report_page import chromium, dump_dom, front_page_counts, needs_chromium
+from report_page import chromium, dump_dom, front_page_counts, needs_chromium, open_logged, outside_the_file
 
 from crucible.report import results as report
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOT = REPO / "reports" / "report-summary.png"
+NETWORK = REPO / "reports" / "report-network.txt"
 
 pytestmark = [
     needs_chromium,
-    pytest.mark.skipif(not report.allure_cli().exists(), reason="the Allure CLI is missing: run crucible setup"),
+    pytest.mark.skipif(not report.allure_installed(), reason="the Allure CLI is missing: run crucible setup"),
 ]
 
 
@@ -76,3 +77,28 @@ def test_a_screenshot_of_the_front_page_is_kept(page, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert SCREENSHOT.stat().st_size > 20_000  # a rendered page, not a blank one
+
+
+def test_opening_the_report_makes_no_request_outside_the_file(page, tmp_path):
+    dom, requests = open_logged(page, tmp_path / "profile", ready="metadata-item-")
+
+    outside = outside_the_file(requests)
+    NETWORK.parent.mkdir(parents=True, exist_ok=True)
+    NETWORK.write_text(f"{page}: {len(requests)} request(s) made by the page, {len(outside)} outside file:// and "
+                       f"data:\n" + "".join(f"  {url}\n" for url in outside), encoding="utf-8")
+    assert front_page_counts(dom).get("total") == "4"  # the page ran its scripts and rendered
+    assert outside == [], f"opening the report requested: {outside}"
+
+
+def test_the_network_check_sees_what_a_page_loads_from_outside(tmp_path):
+    page = tmp_path / "calls-out.html"
+    page.write_text('<!DOCTYPE html><html><head><link rel="stylesheet" href="https://fonts.example.invalid/f.css">'
+                    '<script async src="https://tags.example.invalid/gtag.js"></script></head>'
+                    '<body><img src="http://cdn.example.invalid/logo.png"><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+                    '<p data-testid="metadata-item-total">1</p></body></html>', encoding="utf-8")
+
+    _, requests = open_logged(page, tmp_path / "profile")
+
+    assert sorted(outside_the_file(requests)) == ["http://cdn.example.invalid/logo.png",
+                                                  "https://fonts.example.invalid/f.css",
+                                                  "https://tags.example.invalid/gtag.js"]

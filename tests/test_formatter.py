@@ -369,7 +369,7 @@ def embedded_files(html: str) -> dict[str, str]:
     return {name: base64.b64decode(data).decode("utf-8", "replace") for name, data in pairs}
 
 
-@pytest.mark.skipif(not report.allure_cli().exists(), reason="the Allure CLI is missing: run crucible setup")
+@pytest.mark.skipif(not report.allure_installed(), reason="the Allure CLI is missing: run crucible setup")
 def test_the_report_sorts_results_into_the_three_categories(project, tmp_path):
     index = report.generate(project / "results", tmp_path / "report", history=tmp_path / "history.jsonl")
 

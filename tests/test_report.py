@@ -17,7 +17,7 @@ from crucible.report import results as report
 from crucible.errors import CrucibleError
 
 REPO = Path(__file__).resolve().parents[1]
-needs_allure = pytest.mark.skipif(not report.allure_cli().exists(), reason="the Allure CLI is missing: run crucible setup")
+needs_allure = pytest.mark.skipif(not report.allure_installed(), reason="the Allure CLI is missing: run crucible setup")
 
 
 def write_result(results_dir: Path, name: str, status: str | None, *,

@@ -63,7 +63,7 @@ SETTINGS = (ROOT / "crucible.toml").read_text(encoding="utf-8").replace(
     'compose = ["docker/compose.yaml"]', f'compose = ["{ROOT / "docker" / "compose.yaml"}"]').replace(
     'history = "reports/history/history.jsonl"', 'history = "history/history.jsonl"')
 
-pytestmark = pytest.mark.skipif(not report.allure_cli().exists(), reason="the Allure CLI is missing: run crucible setup")
+pytestmark = pytest.mark.skipif(not report.allure_installed(), reason="the Allure CLI is missing: run crucible setup")
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -12,7 +13,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from crucible.errors import CrucibleError
+from crucible.errors import ReportError  # noqa: F401  (re-exported: callers import it from here)
+from crucible.report import offline
 
 log = logging.getLogger("crucible.report")
 
@@ -25,14 +27,11 @@ REPORT_URL_ENV = "CRUCIBLE_REPORT_URL"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-class ReportError(CrucibleError):
-    """The Allure report could not be generated."""
-
-
 NODE_DIR = Path(__file__).resolve().parent / "node"
 CONFIG = Path(__file__).resolve().parent / "allurerc.mjs"
 HOME_ENV = "CRUCIBLE_HOME"
 NPM_TIMEOUT_S = 600.0
+INSTALLED_STAMP = ".crucible-installed"
 
 
 def tool_home() -> Path:
@@ -45,15 +44,39 @@ def allure_version() -> str:
     return json.loads((NODE_DIR / "package.json").read_text(encoding="utf-8"))["devDependencies"]["allure"]
 
 
+def node_files() -> list[Path]:
+    """What an install is made from: package.json, the lock file and the reviewed patches, in a fixed order."""
+    return [NODE_DIR / "package.json", NODE_DIR / "package-lock.json", *sorted((NODE_DIR / "patches").glob("*.patch"))]
+
+
+def install_name() -> str:
+    """The install's folder name: the Allure version and a digest of what it is made from, so a changed lock
+    file or patch gets a fresh install beside the old one."""
+    digest = hashlib.sha256()
+    for path in node_files():
+        digest.update(path.relative_to(NODE_DIR).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"allure-{allure_version()}-{digest.hexdigest()[:10]}"
+
+
 def allure_cli() -> Path:
     """Path of the pinned Allure CLI (installed by :func:`ensure_allure`)."""
-    return tool_home() / f"allure-{allure_version()}" / "node_modules" / ".bin" / "allure"
+    return tool_home() / install_name() / "node_modules" / ".bin" / "allure"
+
+
+def allure_installed() -> bool:
+    """True once `npm ci` (with its patches) finished in the install folder: a cut-short install does not count."""
+    return (allure_cli().parents[2] / INSTALLED_STAMP).is_file()
 
 
 def ensure_allure() -> Path:
-    """Install the pinned Allure CLI with `npm ci` from the packaged lock file, once; return its path."""
+    """Install the pinned Allure CLI with `npm ci` from the packaged lock file, once; return its path.
+
+    npm ci runs the package's postinstall, patch-package, which applies the reviewed patches in
+    ``node/patches`` (the report loads nothing from outside the file) and fails the install when one no
+    longer applies (after an Allure upgrade: review the patch again).
+    """
     cli = allure_cli()
-    if cli.exists():
+    if allure_installed():
         return cli
     npm = shutil.which("npm")
     if npm is None:
@@ -61,8 +84,9 @@ def ensure_allure() -> Path:
                           "(e.g. `apt-get install nodejs npm`), then run `crucible setup`.")
     target = cli.parent.parent.parent
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("package.json", "package-lock.json"):
-        shutil.copy(NODE_DIR / name, target / name)
+    for path in node_files():
+        (target / path.relative_to(NODE_DIR)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target / path.relative_to(NODE_DIR))
     log.info("Installing the Allure %s report tool into %s (npm ci) ...", allure_version(), target)
     try:
         proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=target,
@@ -72,6 +96,7 @@ def ensure_allure() -> Path:
         raise ReportError(f"npm ci in {target} did not finish within {NPM_TIMEOUT_S:.0f}s") from None
     if proc.returncode != 0 or not cli.exists():
         raise ReportError(f"npm ci in {target} failed (exit {proc.returncode}):\n{_tail(proc.stderr or proc.stdout)}")
+    (target / INSTALLED_STAMP).write_text(allure_version() + "\n", encoding="utf-8")
     return cli
 
 
@@ -177,6 +202,8 @@ def generate(results_dir: Path, output: Path, *, history: Path | None = None, na
 
     With ``history``, the report reads and extends that history file (the trend).
     """
+    if cli is None and not allure_installed():
+        raise ReportError(f"the Allure CLI is not installed in {allure_cli().parents[2]}: run `crucible setup`")
     cli = cli or allure_cli()
     if not cli.exists():
         raise ReportError(f"the Allure CLI is not installed ({cli} is missing): run `crucible setup`")
@@ -207,6 +234,7 @@ def generate(results_dir: Path, output: Path, *, history: Path | None = None, na
         )
     if not index.is_file():
         raise ReportError(f"allure generate succeeded but wrote no {index}")
+    offline.check(index)
     log.info("Allure report written in %.1fs: %s", time.monotonic() - start, index)
     return index
 
