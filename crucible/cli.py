@@ -18,9 +18,9 @@ from pathlib import Path
 
 from behave.configuration import Configuration
 
-from crucible import console, scaffold, settings
-from crucible.errors import CrucibleError, SettingsError
-from crucible.report import flaky, gate, sections
+from crucible import console, scaffold, secrets, settings
+from crucible.errors import CrucibleError, ReportError, SettingsError
+from crucible.report import flaky, gate, safety, sections
 from crucible.report import results as report
 from crucible.settings import Settings
 from crucible.stack import compose, engine, images, running, session
@@ -115,17 +115,36 @@ def cmd_down(args, options: Settings) -> int:
     return 0
 
 
+def project_secrets(options: Settings) -> secrets.Secrets:
+    """The secrets to keep out of the report: every shape, plus the compose file's and the settings' values."""
+    try:
+        return secrets.of_project(session.load_project(options), options)
+    except CrucibleError as exc:
+        log.warning("The report is searched for secrets by their shape only: the compose file cannot be read "
+                    "for its secret values (%s)", exc)
+        return secrets.Secrets()
+
+
 def make_report(options: Settings, results: Path) -> dict:
-    """Complete the results, render the single-file report, print where it is; return the counts."""
+    """Complete the results, keep secrets out, render the single-file report, print where it is; return the counts.
+
+    Secrets found in the results are removed before rendering and the run fails (a ReportError after the
+    summary, naming each place and kind).
+    """
     history = options.path("report.history")
     loaded = report.load_results(results) if results.is_dir() else []
+    known = project_secrets(options)
+    leaks = []
     if results.is_dir():
         report.complete_results(results, options.root, history, loaded)
         for title, text in contract_sections(options, results).items():
             if text:
                 log.info("%s", text)
+        leaks = safety.clean_results(results, known)
+        loaded = report.load_results(results) if leaks else loaded
     report.ensure_allure()
-    report.generate(results, options.path("report.output"), history=history, name=options["report.name"])
+    index = report.generate(results, options.path("report.output"), history=history, name=options["report.name"])
+    safety.check_page(index, known)
     log.info("History: %d run(s) in %s", report.history_runs(history), history)
     summary = report.count(loaded)
     log.info(report.one_line(summary))
@@ -133,6 +152,8 @@ def make_report(options: Settings, results: Path) -> dict:
     sys.stdout.write(f"scenarios: {summary['passed']} passed, {summary['failed'] + summary['broken']} failed, "
                      f"{summary['skipped']} skipped\n")
     sys.stdout.flush()
+    if leaks:
+        raise ReportError(safety.message(leaks))
     return summary
 
 

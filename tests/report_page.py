@@ -7,15 +7,15 @@ that need it carry ``needs_chromium``.
 
 from __future__ import annotations
 
-import base64
 import json
-import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
+from crucible.report.safety import embedded_files  # noqa: F401  (the tests' way to read a report)
 
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
@@ -29,12 +29,6 @@ TIMEOUT_S = 120
 needs_chromium = pytest.mark.skipif(
     shutil.which("chromium") is None,
     reason="Debian's chromium is not installed: run make unit (as root it installs it)")
-
-
-def embedded_files(html: str) -> dict[str, str]:
-    """The report files that a single-file Awesome report embeds as base64, decoded, by path."""
-    pairs = re.findall(r'd\("([^"]+)","([A-Za-z0-9+/=]*)"\)', html)
-    return {name: base64.b64decode(data).decode("utf-8", "replace") for name, data in pairs}
 
 
 def chromium(page: Path, profile: Path, *args: str, route: str = "",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import doctest
 import json
 import os
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from crucible.report import formatter, results as report
+from crucible.report.safety import embedded_files
 from crucible.errors import StartupError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -361,12 +361,6 @@ def test_plain_messages():
     assert formatter.plain(StartupError("orders never became ready")) == "orders never became ready"
     assert formatter.plain(KeyError("sku")) == "KeyError: 'sku'"
     assert formatter.plain(AssertionError()).startswith("an expectation failed")
-
-
-def embedded_files(html: str) -> dict[str, str]:
-    """The files a single-file Awesome report embeds as base64, decoded, by path."""
-    pairs = re.findall(r'd\("([^"]+)","([A-Za-z0-9+/=]*)"\)', html)
-    return {name: base64.b64decode(data).decode("utf-8", "replace") for name, data in pairs}
 
 
 @pytest.mark.skipif(not report.allure_installed(), reason="the Allure CLI is missing: run crucible setup")

@@ -225,11 +225,11 @@ def test_generate_writes_one_self_contained_html_file(tmp_path):
     assert index == tmp_path / "reports" / "allure-report" / "index.html"
     html = index.read_text(encoding="utf-8")
     assert "<title> Crucible </title>" in html
-    # One file: no data/ directory, and every script, stylesheet and font is inlined (the only
-    # remote reference is Allure's optional, async analytics tag, which the page does not need).
+    # One file: no data/ directory, and every script, stylesheet and font is inlined; no analytics tag.
     assert not (index.parent / "data").exists()
     refs = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]*)"', html)
-    assert refs and all(ref.startswith("data:") or "googletagmanager.com" in ref for ref in refs)
+    assert refs and all(ref.startswith("data:") for ref in refs)
+    assert "googletagmanager" not in html and "gtag(" not in html
     files = embedded_files(html)
     tests = [json.loads(body) for path, body in files.items() if path.startswith("data/test-results/")]
     assert {(t["name"], t["status"]) for t in tests} == {

@@ -1,0 +1,186 @@
+"""Nothing secret in the report: the results and the rendered page are searched after every run.
+
+``crucible run`` and ``crucible report`` search every file of the results folder (attachments, and
+the text of each result: names, parameters, messages, traces) for the secrets of
+:mod:`crucible.secrets`: card numbers, JWTs, bearer tokens, passwords and the stack's own secret
+values. What is found is removed from the results before the report is made (a card number down
+to its last four digits, anything else ``***``), the report gets one *broken* result under
+*Environment problems* naming each attachment and the kind of secret, and the run fails. The
+rendered page is then searched again; if anything is still there, the page is removed.
+Messages name places and kinds, never the secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from crucible.errors import ReportError
+from crucible.secrets import Secrets, describe
+
+
+RESULT_FILES = ("-result.json", "-container.json")
+SAFETY_ID = "crucible-report-safety"
+_EMBEDDED = re.compile(r'd\("([^"]+)","([A-Za-z0-9+/=]*)"\)')
+
+
+@dataclass(frozen=True)
+class Leak:
+    """Secrets found in one place of the results or the report: where, and how many of which kind."""
+
+    place: str
+    kinds: Counter
+
+    def __str__(self) -> str:
+        return f"{self.place}: {describe(self.kinds)}"
+
+
+def embedded_files(html: str) -> dict[str, str]:
+    """The files a single-file Awesome report embeds as base64, decoded, by path."""
+    return {name: base64.b64decode(data).decode("utf-8", "replace") for name, data in _EMBEDDED.findall(html)}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside a JSON value (keys and values), numbers left out (times are not card numbers)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _map_strings(value: Any, change) -> Any:
+    """A JSON value with change() applied to every string value."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {key: _map_strings(item, change) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(item, change) for item in value]
+    return value
+
+
+def _attachments(node: dict, scenario: str) -> Iterator[tuple[str, str]]:
+    """(source file, place) of every attachment of a result or container, its steps' and fixtures' too."""
+    for attachment in node.get("attachments") or []:
+        if isinstance(attachment, dict) and attachment.get("source"):
+            yield attachment["source"], f"attachment '{attachment.get('name') or attachment['source']}' of {scenario}"
+    for key in ("steps", "befores", "afters"):
+        for child in node.get(key) or []:
+            if isinstance(child, dict):
+                yield from _attachments(child, scenario)
+
+
+def _read_json(path: Path) -> Any:
+    """A results file as JSON, or None when it is not."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def places(results_dir: Path) -> dict[str, str]:
+    """File name -> what a reader calls it: ``attachment 'orders logs' of 'Feature: Scenario'`` or ``the result
+    of 'Feature: Scenario'``."""
+    named = {}
+    for path in sorted(results_dir.iterdir()):
+        if not path.name.endswith(RESULT_FILES):
+            continue
+        data = _read_json(path)
+        if not isinstance(data, dict):
+            continue
+        scenario = f"'{data.get('fullName') or data.get('name') or path.name}'"
+        named[path.name] = f"the result of {scenario}"
+        named.update(_attachments(data, scenario))
+    return named
+
+
+def _text(path: Path) -> str | None:
+    """A results file's text (for result files: their strings only), or None for a binary file."""
+    raw = path.read_bytes()
+    if b"\0" in raw[:8192]:
+        return None
+    if path.name.endswith(RESULT_FILES):
+        data = _read_json(path)
+        if data is not None:
+            return "\n".join(_strings(data))
+    return raw.decode("utf-8", "replace")
+
+
+def scan_results(results_dir: Path, secrets: Secrets) -> list[Leak]:
+    """Every file of the results folder that holds a secret, named as a reader knows it."""
+    named = places(results_dir)
+    leaks = []
+    for path in sorted(results_dir.iterdir()):
+        text = _text(path) if path.is_file() else None
+        kinds = secrets.kinds(text) if text else Counter()
+        if kinds:
+            leaks.append(Leak(f"{named.get(path.name, 'the file')} ({path.name})", kinds))
+    return leaks
+
+
+def redact_results(results_dir: Path, secrets: Secrets) -> None:
+    """Hide every secret in the results folder's files, in place (result files stay valid JSON)."""
+    for path in sorted(results_dir.iterdir()):
+        text = _text(path) if path.is_file() else None
+        if not text or not secrets.kinds(text):
+            continue
+        data = _read_json(path) if path.name.endswith(RESULT_FILES) else None
+        if data is not None:
+            path.write_text(json.dumps(_map_strings(data, secrets.redact)), encoding="utf-8")
+        else:
+            path.write_text(secrets.redact(path.read_bytes().decode("utf-8", "replace")), encoding="utf-8")
+
+
+def message(leaks: list[Leak]) -> str:
+    """What was found, where, in words (never the secret)."""
+    return (f"Secrets were found in {len(leaks)} place(s) of the run's results and removed before the report was "
+            f"made, so the report is safe to forward; find the step or service that wrote them:\n"
+            + "\n".join(f"  {leak}" for leak in leaks))
+
+
+def add_finding(results_dir: Path, leaks: list[Leak]) -> None:
+    """Add one broken result (Environment problems) naming each place and kind of secret found."""
+    now = int(time.time() * 1000)
+    result = {
+        "uuid": str(uuid.uuid4()), "historyId": SAFETY_ID, "testCaseId": SAFETY_ID,
+        "name": "Nothing secret in the report", "fullName": "Report safety: Nothing secret in the report",
+        "status": "broken", "statusDetails": {"message": message(leaks)}, "start": now, "stop": now,
+        "labels": [{"name": "epic", "value": "Report safety"}, {"name": "feature", "value": "Report safety"},
+                   {"name": "severity", "value": "critical"}, {"name": "defect", "value": "environment"}],
+    }
+    (results_dir / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
+
+
+def clean_results(results_dir: Path, secrets: Secrets) -> list[Leak]:
+    """Search the results; hide what is found and add a broken result saying where. Return what was found."""
+    leaks = scan_results(results_dir, secrets)
+    if leaks:
+        redact_results(results_dir, secrets)
+        add_finding(results_dir, leaks)
+    return leaks
+
+
+def check_page(index: Path, secrets: Secrets) -> None:
+    """Remove a rendered report that still shows a secret, with a ReportError naming where and what kind."""
+    html = index.read_text(encoding="utf-8", errors="replace")
+    leaks = [Leak(f"the report's {name}", kinds) for name, text in embedded_files(html).items()
+             if (kinds := secrets.kinds(text))]
+    page = _EMBEDDED.sub("", re.sub(r'"data:[^"]*"', '""', html))
+    if kinds := secrets.kinds(page):
+        leaks.append(Leak("the report page", kinds))
+    if leaks:
+        index.unlink()
+        raise ReportError(f"The report was removed: it shows secrets in {len(leaks)} place(s):\n"
+                          + "\n".join(f"  {leak}" for leak in leaks))
