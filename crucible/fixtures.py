@@ -6,16 +6,15 @@ import logging
 import uuid
 from datetime import datetime, timezone
 
-import allure
 from behave import fixture
 
-from crucible import console, settings, signals
+from crucible import console, secrets, settings, signals
 from crucible.errors import CrucibleError, EngineUnavailable
 from crucible.report import flaky
 from crucible.report import results as report
 from crucible.stack import engine, session
 from crucible.timings import Timings
-from crucible.vocabulary import preflight
+from crucible.vocabulary import evidence, preflight
 from crucible.vocabulary.auth import Auth
 from crucible.vocabulary.contracts import provider
 from crucible.vocabulary.contracts.provider import ProviderContracts
@@ -40,6 +39,7 @@ def crucible_stack(context):
     options = settings.load(context.config.userdata)
     context.settings = options
     project = session.load_project(options)
+    context.secrets = secrets.of_project(project, options)
     attach = options["run.attach"]
     if attach:
         client, image_ids = session.connect(project, timings)
@@ -129,11 +129,10 @@ def scenario_scope(context, scenario):
 
     def record(exchange: Exchange) -> None:
         context.exchanges.append(exchange)
-        allure.attach(exchange.render(), name=exchange.title, attachment_type=allure.attachment_type.TEXT)
+        evidence.attach(context, exchange.render(), exchange.title)
         verdict = context.contracts.check(exchange.service, exchange.response, enforce)
         if verdict is not None and verdict.deliberate:
-            allure.attach(verdict.note(), name=f"{exchange.title}: request outside the document (recorded)",
-                          attachment_type=allure.attachment_type.TEXT)
+            evidence.attach(context, verdict.note(), f"{exchange.title}: request outside the document (recorded)")
 
     clients: dict[tuple[str, str], HttpClient] = {}
     options = context.settings
@@ -165,8 +164,7 @@ def _logs_since_start(context) -> dict[str, str]:
 def attach_service_logs(context) -> None:
     """Attach every service's logs since the scenario began (the failed step has the correlated lines)."""
     for name, text in _logs_since_start(context).items():
-        allure.attach(text or "(no output since the scenario began)", name=f"{name} logs",
-                      attachment_type=allure.attachment_type.TEXT)
+        evidence.attach(context, text or "(no output since the scenario began)", f"{name} logs")
 
 
 def attach_failed_step(context, step) -> None:
@@ -177,13 +175,11 @@ def attach_failed_step(context, step) -> None:
     try:
         if context.exchanges and seen == len(context.exchanges):
             last = context.exchanges[-1]
-            allure.attach(last.render(), name=f"{last.title} (the exchange this step checked)",
-                          attachment_type=allure.attachment_type.TEXT)
+            evidence.attach(context, last.render(), f"{last.title} (the exchange this step checked)")
         marker = context.correlation_id
         lines = [f"[{name}] {line}" for name, text in _logs_since_start(context).items()
                  for line in text.splitlines() if marker in line]
-        allure.attach("\n".join(lines) or f"(no service logged a line with {marker})",
-                      name=f"Service log lines with correlation id {marker}",
-                      attachment_type=allure.attachment_type.TEXT)
+        evidence.attach(context, "\n".join(lines) or f"(no service logged a line with {marker})",
+                        f"Service log lines with correlation id {marker}")
     except Exception:  # evidence is best effort: it must never turn a failure into a hook error
         log.warning("could not attach evidence to the failed step %r", step.name, exc_info=True)

@@ -18,7 +18,7 @@ from typing import Callable
 
 from pika.exceptions import AMQPError
 
-from crucible.vocabulary import messaging, polling
+from crucible.vocabulary import evidence, messaging, polling
 from retail import wording
 from crucible.errors import BrokerError, TestDataError
 from crucible.vocabulary.matchers import render
@@ -161,7 +161,7 @@ def for_scenario(context) -> EventLog:
         settings = context.settings
         events = EventLog(lambda: messaging.broker_url(context.stack, settings), f"crucible.{context.names.uid}.events",
                           mark=context.names.uid, exchange=settings["broker.exchange"] or "retail.events",
-                          record=messaging.attach)
+                          record=lambda event: evidence.attach(context, event.render(), event.title))
         context.event_log = events
         context.add_cleanup(events.close)
         events.start()

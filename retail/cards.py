@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 
+from crucible import secrets
 from crucible.errors import TestDataError
 
 DECLINED = "0002"
@@ -42,7 +43,7 @@ def luhn_check_digit(body: str) -> str:
 def is_luhn_valid(number: str) -> bool:
     """True if the digits of ``number`` (spaces and dashes ignored) pass the Luhn check."""
     digits = re.sub(r"[ -]", "", number)
-    return digits.isdigit() and len(digits) >= 2 and luhn_check_digit(digits[:-1]) == digits[-1]
+    return digits.isdigit() and len(digits) >= 2 and secrets.luhn_valid(digits)
 
 
 def random_bin(prefix: str = ORDINARY_PREFIX, rng: random.Random = _rng) -> str:

@@ -1,6 +1,8 @@
 """What the HTTP client records for the report: secrets and card numbers never appear."""
 
-from crucible.vocabulary.http import mask, mask_card_numbers, mask_headers
+import json
+
+from crucible.vocabulary.http import mask, mask_body, mask_card_numbers, mask_headers, mask_url
 
 
 def test_card_numbers_keep_only_their_last_four_digits():
@@ -21,3 +23,35 @@ def test_ids_and_short_numbers_are_left_alone():
 def test_secret_headers_are_masked():
     assert mask_headers({"Authorization": "Bearer x", "X-Request-ID": "r1"}) == {
         "Authorization": "***", "X-Request-ID": "r1"}
+
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+
+
+def test_tokens_and_passwords_the_recorder_used_to_miss_are_masked():
+    # Field names it did not know, a token inside a message, a Luhn-valid card in free text.
+    assert mask({"accessToken": JWT, "refresh_token": "opaque-refresh", "client_secret": "s3cret",
+                 "db_password": "pw", "error": f"invalid token {JWT} for alice", "apiKey": "k-123"}) == {
+        "accessToken": "***", "refresh_token": "***", "client_secret": "***", "db_password": "***",
+        "error": "invalid token *** for alice", "apiKey": "***"}
+    assert mask({"note": "call me, card 4111-1111-1111-1111 exp 12/30"}) == {"note": "call me, card ************1111 exp 12/30"}
+
+
+def test_secret_headers_are_found_by_name():
+    assert mask_headers({"X-Auth-Token": "abc", "X-Api-Key": "k", "Set-Cookie": "sid=1", "Accept": "*/*",
+                         "WWW-Authenticate": 'Bearer realm="crucible"', "Location": f"/cb#id_token={JWT}"}) == {
+        "X-Auth-Token": "***", "X-Api-Key": "***", "Set-Cookie": "***", "Accept": "*/*",
+        "WWW-Authenticate": 'Bearer realm="crucible"', "Location": "/cb#id_token=***"}
+
+
+def test_urls_lose_their_passwords_and_secret_parameters():
+    assert mask_url(f"http://svc:8000/orders?access_token={JWT}&limit=5&api_key=k1&flag") == (
+        "http://svc:8000/orders?access_token=***&limit=5&api_key=***&flag")
+    assert mask_url("amqp://crucible:broker-pw@localhost:5672/%2F") == "amqp://crucible:***@localhost:5672/%2F"
+    assert mask_url("http://h/cards/4111111111111111") == "http://h/cards/************1111"
+
+
+def test_raw_bodies_are_masked_as_json_or_as_text():
+    assert json.loads(mask_body('{"password": "hunter2", "user": "alice"}')) == {"password": "***", "user": "alice"}
+    assert mask_body(f"grant_type=password&password=hunter2&token={JWT}") == (
+        "grant_type=password&password=***&token=***")

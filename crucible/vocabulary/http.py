@@ -7,18 +7,22 @@ import re
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
 
+from crucible import secrets
 from crucible.errors import HttpError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
-SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
-SECRET_FIELDS = {"password", "token", "access_token", "secret", "card_number", "pan", "cvv", "cvc"}
-MASK = "***"
-CARD_NUMBER = re.compile(r"(?<![\w-])\d(?:[ -]?\d){11,18}(?![\w-])")
+MASK = secrets.MASK
+# Header names, JSON fields and query parameters whose values are never shown.
+SECRET_NAME = re.compile(r"(?i)password|passwd|passphrase|secret|token|api[-_]?key|credential|private[-_]?key|"
+                         r"session|cookie|authorization|^(pan|cvv|cvc|card_number)$")
+CARD_NUMBER = secrets.CARD_NUMBER
+_SHAPES = secrets.Secrets()
 
 
 @dataclass
@@ -66,22 +70,49 @@ def mask_card_numbers(text: str) -> str:
     return CARD_NUMBER.sub(hide, text)
 
 
+def mask_text(text: str) -> str:
+    """Text with card-number-shaped runs, JWTs, bearer tokens and passwords (``key=...``, URLs) hidden."""
+    return _SHAPES.redact(mask_card_numbers(text))
+
+
 def mask(value: Any) -> Any:
-    """Replace secret-looking JSON fields and card numbers with a mask, recursively."""
+    """Replace secret-looking JSON fields, card numbers, tokens and passwords with a mask, recursively."""
     if isinstance(value, dict):
-        return {k: MASK if str(k).lower() in SECRET_FIELDS else mask(v) for k, v in value.items()}
+        return {k: MASK if SECRET_NAME.search(str(k)) and value[k] not in (None, "") else mask(v)
+                for k, v in value.items()}
     if isinstance(value, list):
         return [mask(v) for v in value]
     if isinstance(value, str):
-        return mask_card_numbers(value)
+        return mask_text(value)
     if isinstance(value, int) and not isinstance(value, bool) and 12 <= len(str(abs(value))) <= 19:
         return mask_card_numbers(str(value))
     return value
 
 
 def mask_headers(headers: dict[str, str]) -> dict[str, str]:
-    """Replace the values of secret headers with a mask."""
-    return {k: MASK if k.lower() in SECRET_HEADERS else v for k, v in headers.items()}
+    """Replace the values of secret headers (Authorization, cookies, API keys, tokens) with a mask; hide
+    tokens and card numbers in the others."""
+    return {k: MASK if SECRET_NAME.search(k) and k.lower() != "www-authenticate" else mask_text(v)
+            for k, v in headers.items()}
+
+
+def mask_url(url: str) -> str:
+    """A URL with its password, secret query parameters, tokens and card numbers hidden."""
+    parts = urlsplit(url)
+    query = "&".join(f"{name}={MASK}" if SECRET_NAME.search(unquote(name)) else f"{name}={value}" if sep else name
+                     for name, sep, value in (item.partition("=") for item in parts.query.split("&") if item))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
+    return mask_text(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+
+
+def mask_body(data: str) -> Any:
+    """A raw request body: masked as JSON if it is JSON, else as text."""
+    try:
+        return json.dumps(mask(json.loads(data)))
+    except ValueError:
+        return mask_text(data)
 
 
 def body_of(response: requests.Response) -> Any:
@@ -143,9 +174,9 @@ class HttpClient:
                             f"{str(exc)[:200]}") from None
         if self.record:
             self.record(Exchange(
-                method=method, url=mask_card_numbers(response.request.url),
+                method=method, url=mask_url(response.request.url),
                 request_headers=mask_headers(dict(response.request.headers)),
-                request_body=mask(json) if data is None else mask_card_numbers(data), status=response.status_code,
+                request_body=mask(json) if data is None else mask_body(data), status=response.status_code,
                 response_headers=mask_headers(dict(response.headers)),
                 response_body=mask(body_of(response)),
                 elapsed_ms=response.elapsed.total_seconds() * 1000,

@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
-import allure
 import pika
 from hamcrest.core.matcher import Matcher
 from pika.exceptions import AMQPChannelError, AMQPError
 
-from crucible.vocabulary import polling
+from crucible.vocabulary import evidence, polling
 from crucible.errors import BrokerError, ServiceNotFound, TestDataError
 from crucible.vocabulary.http import mask
 from crucible.vocabulary.matchers import JsonMatcher, render
@@ -329,17 +328,13 @@ class Listener(BrokerConnection):
         self._disconnect()
 
 
-def attach(event: Event) -> None:
-    """Attach a received event to the current report step."""
-    allure.attach(event.render(), name=event.title, attachment_type=allure.attachment_type.TEXT)
-
-
 def for_scenario(context) -> Listener:
     """The scenario's listener: connected on first use, closed when the scenario ends."""
     listener = getattr(context, "listener", None)
     if listener is None:
         settings = context.settings
-        listener = Listener(broker_url(context.stack, settings), record=attach,
+        listener = Listener(broker_url(context.stack, settings),
+                            record=lambda event: evidence.attach(context, event.render(), event.title),
                             exchange=settings["broker.exchange"], correlation_id=context.correlation_id)
         context.listener = listener
         context.add_cleanup(listener.close)
