@@ -85,9 +85,9 @@ REVIEW = operation(
     body(ref("ReviewRequest")), (DECISION_ID,))
 
 PATHS = {
-    "/rules": {"get": operation("The thresholds the rules use (from the environment).",
-                                ("customer", "staff", "admin", "service"),
-                                {"200": response("Rules.", ref("Rules")), **errors(401, 503)})},
+    "/rules": {"get": operation("The thresholds the rules use (from the environment). Not for customers: "
+                                "knowing them helps to slip under them.", INTERNAL,
+                                {"200": response("Rules.", ref("Rules")), **errors(401, 403, 503)})},
     "/screenings": {
         "post": operation(
             "Screen a payment attempt.", INTERNAL,
