@@ -38,7 +38,7 @@ CARD_NUMBER = re.compile(r"(?<![\w-])\d(?:[ -]?\d){11,18}(?![\w-])")
 JWT_TOKEN = re.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 BEARER_TOKEN = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/-]{16,}=*)")
 # A key naming a password or secret (``db_password``, ``"client_secret"``), then ``:`` or ``=`` and its value.
-PASSWORD_KEY = re.compile(r"(?i)password|passwd|passphrase|secret")
+PASSWORD_KEY = re.compile(r"(?i)(?<![a-z])(?:password|passwd|passphrase|secret)(?![a-z])")
 PASSWORD_VALUE = re.compile(r"[\w.-]*[\"']?\s*[:=]\s*(?P<value>\"(?:[^\"\\]|\\.)*\"|'[^']*'|[^\s,;&\"'{}\[\]<>]+)")
 URL_PASSWORD = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@\"']+:(?P<value>[^@\s/\"']+)@")
 # Values that hide nothing: empty, masked, placeholders, JSON literals.
