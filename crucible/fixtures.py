@@ -20,6 +20,7 @@ from crucible.vocabulary.contracts import provider
 from crucible.vocabulary.contracts.provider import ProviderContracts
 from crucible.vocabulary.http import Exchange, HttpClient
 from crucible.vocabulary.rest import RestSession
+from crucible.vocabulary.security.audit import Audit
 from crucible.vocabulary.variables import Variables
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,15 @@ def crucible_stack(context):
         report.write_environment(options.path("report.results"), _environment(client, stack, image_ids))
         context.stack = stack
         contracts = context.contracts = ProviderContracts.load(options, stack)
+        context.audit = Audit.start(stack, options, context.secrets)
         with timings.phase("scenarios"):
             yield stack
     finally:
         if contracts is not None:
             contracts.write(options.path("report.results"))
+        tap = getattr(getattr(context, "audit", None), "tap", None)
+        if attach and tap is not None:
+            tap.remove()  # the kept stack stays; the audit's queue of this run goes
         if not attach:
             with timings.phase("teardown"), signals.held():
                 removed = stack.down()
@@ -129,6 +134,10 @@ def scenario_scope(context, scenario):
 
     def record(exchange: Exchange) -> None:
         context.exchanges.append(exchange)
+        if getattr(context, "audit", None) is not None:
+            # what the unmasked answer held (kinds only, never values), for the data-flow audit
+            context.audit.saw_answer(exchange.service, exchange.title, context.secrets.kinds(exchange.response.text),
+                                     scenario.name)
         evidence.attach(context, exchange.render(), exchange.title)
         verdict = context.contracts.check(exchange.service, exchange.response, enforce)
         if verdict is not None and verdict.deliberate:

@@ -88,6 +88,10 @@ KEYS = [
     Key("auth.username", str, None, "basic: user name"),
     Key("auth.password", str, None, "basic: password"),
     Key("auth.token", str, None, "bearer: the token"),
+    Key("security.roles_field", str, "x-roles", "the OpenAPI extension that lists the roles an operation admits"),
+    Key("security.audit_allow", list, [], "places the data-flow audit lets hold a card number or token, as glob "
+        "patterns: `column SERVICE.TABLE.COLUMN`, `log of SERVICE`, `event ROUTING.KEY`, `answer of SERVICE to "
+        "METHOD /path`"),
     Key("timeouts.http", float, 10.0, "seconds an HTTP request may take"),
     Key("timeouts.max_wait", float, 300.0, "upper bound of any 'within N seconds' step"),
     Key("load.max_seconds", float, 120.0, "upper bound of any load step's duration (seconds)"),

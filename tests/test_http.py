@@ -55,3 +55,35 @@ def test_raw_bodies_are_masked_as_json_or_as_text():
     assert json.loads(mask_body('{"password": "hunter2", "user": "alice"}')) == {"password": "***", "user": "alice"}
     assert mask_body(f"grant_type=password&password=hunter2&token={JWT}") == (
         "grant_type=password&password=***&token=***")
+
+
+def test_what_an_answer_held_before_masking_is_kept_for_the_audit():
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from crucible import secrets
+    from crucible.vocabulary.http import HttpClient
+
+    class Leaky(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps({"card": "4111 1111 1111 1111", "session": JWT, "note": f"token {JWT}"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Leaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    seen = []
+    try:
+        HttpClient("leaky", f"http://127.0.0.1:{server.server_port}", record=seen.append).get("/x")
+    finally:
+        server.shutdown()
+
+    assert seen[0].service == "leaky"
+    assert seen[0].secrets_in_answer == {secrets.CARD: 1, secrets.JWT: 2}
+    assert "4111" not in seen[0].render().replace("************1111", "") and JWT not in seen[0].render()

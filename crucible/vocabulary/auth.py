@@ -78,15 +78,28 @@ class Auth:
                                 f"no {variable} in its environment in {self.project.path}.")
         return value
 
+    def claims(self, subject: str, role: str | None = None, ttl: int | None = None) -> dict[str, Any]:
+        """The claims of a token for a subject and role, as the settings name them (``iat``/``exp`` from now)."""
+        now = int(time.time())
+        payload = {**self.settings["auth.claims"], self.settings["auth.subject_claim"]: subject, "iat": now,
+                   "exp": now + (self.settings["auth.ttl"] if ttl is None else ttl)}
+        if role is not None:
+            payload[self.settings["auth.role_claim"]] = role
+        return payload
+
+    def sign(self, claims: dict[str, Any], key: str | None = None) -> str:
+        """Claims signed as the settings say (``key`` signs with another secret)."""
+        if self.scheme != "jwt":
+            raise SettingsError(f"Signed tokens need auth.scheme = \"jwt\" in the settings (it is '{self.scheme}').")
+        algorithm = self.settings["auth.algorithm"]
+        if algorithm not in ALGORITHMS:
+            raise SettingsError(f"auth.algorithm '{algorithm}' is not one of {', '.join(ALGORITHMS)}.")
+        return jwt.encode(claims, key or self.secret(), algorithm=algorithm)
+
     def token(self, subject: str, role: str | None = None, ttl: int | None = None, key: str | None = None) -> str:
         """A token for a subject and role signed as the settings say (``key`` signs with another secret)."""
         if self.scheme != "jwt":
             raise SettingsError(f"Signed tokens need auth.scheme = \"jwt\" in the settings (it is '{self.scheme}').")
         if role is not None and self.roles and role not in self.roles:
             raise TestDataError(f"Unknown role '{role}': the settings (auth.roles) allow {', '.join(self.roles)}.")
-        algorithm = self.settings["auth.algorithm"]
-        if algorithm not in ALGORITHMS:
-            raise SettingsError(f"auth.algorithm '{algorithm}' is not one of {', '.join(ALGORITHMS)}.")
-        return mint(subject, role, key or self.secret(), self.settings["auth.ttl"] if ttl is None else ttl,
-                    algorithm=algorithm, subject_claim=self.settings["auth.subject_claim"],
-                    role_claim=self.settings["auth.role_claim"], claims=self.settings["auth.claims"])
+        return self.sign(self.claims(subject, role, ttl), key)

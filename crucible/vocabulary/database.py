@@ -137,8 +137,8 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-def query(dsn: str, sql: str, service: str = "") -> Rows:
-    """Run one SQL query in a READ ONLY transaction (rolled back) and return its rows."""
+def query(dsn: str, sql: str, service: str = "", params: dict[str, Any] | None = None) -> Rows:
+    """Run one SQL query (with ``%(name)s`` parameters, if given) in a READ ONLY transaction (rolled back)."""
     options = f"-c statement_timeout={QUERY_TIMEOUT_MS} -c default_transaction_read_only=on"
     try:
         with psycopg.connect(dsn, connect_timeout=CONNECT_TIMEOUT_S, options=options,
@@ -146,7 +146,7 @@ def query(dsn: str, sql: str, service: str = "") -> Rows:
             conn.read_only = True
             read_text_as_utf8(conn)
             with conn.cursor() as cursor:
-                cursor.execute(sql)
+                cursor.execute(sql, params)
                 if cursor.description is None:
                     raise TestDataError(f"The query on the '{service}' database returned no rows at all "
                                         f"(is it a SELECT?): {sql}")
@@ -211,6 +211,14 @@ def expect_rows(rows: Rows, headings: list[str], cells: list[list[str]], sql: st
     problems = compare(expected, rows.rows, "rows", exact=False)
     assert not problems, ("\n".join(problems[:10]) + f"\nThe query returned other rows than expected:\n    {sql}\n"
                           f"Actual rows:\n{rows.render()}")
+
+
+def tables(dsn: str, service: str = "") -> list[str]:
+    """Every table of a database, quoted as SQL needs it (``public.orders``), in order."""
+    rows = query(dsn, "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS name FROM "
+                      "information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN "
+                      "('pg_catalog', 'information_schema') ORDER BY 1", service)
+    return [row["name"] for row in rows.rows]
 
 
 def query_service(stack, settings, service: str, sql: str) -> Rows:

@@ -1,0 +1,248 @@
+"""A service's contract as the security checks read it: the operations of its OpenAPI document, the roles
+each admits, and the string fields of each request.
+
+The document is read once per run from the service itself (``GET /openapi.json``), or from where the
+settings say: ``[services.orders] openapi = "/v3/api-docs"`` (a path on the service) or
+``openapi = "docs/orders.yaml"`` (a JSON or YAML file next to the settings). Each operation names the
+roles that may call it in ``x-roles`` (``security.roles_field`` names another extension); an
+operation with ``security: []`` is public. This is a small reader for what security needs, not a
+validator: ``$ref`` inside the document, ``allOf``/``anyOf``/``oneOf`` (the first choice), objects,
+arrays and the usual types.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+import yaml
+
+from crucible.errors import HttpError, ServiceNotFound, TestDataError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DOCUMENT = "/openapi.json"
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+TIMEOUT_S = 10.0
+_PARAMETER = re.compile(r"\{([^}]+)\}")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One string input of an operation: in the ``path``, the ``query`` or the JSON ``body`` (a path like
+    ``items[0].sku``), with the JSON type its schema gives."""
+
+    where: str
+    name: str
+    kind: str = "string"
+
+    def __str__(self) -> str:
+        return f"{self.where} {self.name}"
+
+
+@dataclass
+class Operation:
+    """One documented operation: method, path template, the roles that may call it (None: public)."""
+
+    method: str
+    path: str
+    roles: tuple[str, ...] | None
+    parameters: list[dict] = field(default_factory=list)
+    body: dict | None = None
+    operation_id: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How a feature names it: ``POST /orders/{order_id}/returns``."""
+        return f"{self.method} {self.path}"
+
+    @property
+    def public(self) -> bool:
+        """True for an operation that needs no token (``security: []``)."""
+        return self.roles is None
+
+    def path_parameters(self) -> list[str]:
+        """The names of the path's parameters, in order."""
+        return _PARAMETER.findall(self.path)
+
+    def headers(self, value: str) -> dict[str, str]:
+        """Every required header parameter (e.g. an Idempotency-Key), given ``value``."""
+        return {p["name"]: value for p in self.parameters if p.get("in") == "header" and p.get("required")}
+
+    def fields(self) -> list[Field]:
+        """Every string input: path parameters, string query parameters and the body's fields (any type)."""
+        found = [Field("path", name) for name in self.path_parameters()]
+        found += [Field("query", p["name"]) for p in self.parameters
+                  if p.get("in") == "query" and (p.get("schema") or {}).get("type", "string") == "string"]
+        if self.body is not None:
+            found += [Field("body", name, kind) for name, kind in _leaves(self.body, "")]
+        return found
+
+
+def _leaves(schema: dict, prefix: str) -> list[tuple[str, str]]:
+    """(JSON path, type) of every leaf field of a schema; arrays contribute their first item."""
+    kind = schema.get("type") or ("object" if "properties" in schema else "string")
+    if kind == "object":
+        return [leaf for name, sub in (schema.get("properties") or {}).items()
+                for leaf in _leaves(sub, f"{prefix}.{name}" if prefix else name)]
+    if kind == "array":
+        return _leaves(schema.get("items") or {}, f"{prefix}[0]")
+    return [(prefix, kind)]
+
+
+def example(schema: dict, text: str, field: str | None = None) -> Any:
+    """A value the schema accepts in shape, with the required properties only, plus those on the way to ``field``
+    (a body field's path, ``items[0].sku``): strings are ``text`` (enums their first value, examples as given),
+    integers their minimum or 1, arrays one item."""
+    return _example(schema, text, re.findall(r"[^.\[\]]+|\[\d+\]", field or ""))
+
+
+def _example(schema: dict, text: str, path: list[str]) -> Any:
+    """:func:`example` along the remaining path segments."""
+    if "example" in schema and not path:
+        return schema["example"]
+    if schema.get("enum") and not path:
+        return next((value for value in schema["enum"] if value is not None), schema["enum"][0])
+    kind = schema.get("type") or ("object" if "properties" in schema else "string")
+    if kind == "object":
+        required = set(schema.get("required") or ())
+        wanted = path[0] if path else None
+        return {name: _example(sub, text, path[1:] if name == wanted else [])
+                for name, sub in (schema.get("properties") or {}).items() if name in required or name == wanted}
+    if kind == "array":
+        return [_example(schema.get("items") or {}, text, path[1:] if path and path[0].startswith("[") else [])]
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 1)
+    if kind == "boolean":
+        return True
+    return text
+
+
+def _resolve(node: Any, document: dict, seen: frozenset = frozenset()) -> Any:
+    """The node with every local ``$ref`` replaced (cycles cut) and combinations reduced to one schema."""
+    if isinstance(node, list):
+        return [_resolve(item, document, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        if ref in seen:
+            return {}
+        target: Any = document
+        for part in ref[2:].split("/"):
+            target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
+        return _resolve(target, document, seen | {ref})
+    if node.get("allOf"):
+        merged: dict = {"type": "object", "properties": {}}
+        for part in _resolve(node["allOf"], document, seen):
+            merged["properties"].update(part.get("properties") or {})
+        return merged
+    for choice in ("oneOf", "anyOf"):
+        if node.get(choice):
+            return _resolve(node[choice][0], document, seen)
+    return {key: _resolve(value, document, seen) for key, value in node.items()}
+
+
+@dataclass
+class Contract:
+    """The operations of one service's OpenAPI document."""
+
+    service: str
+    source: str
+    operations: list[Operation]
+
+    def roles(self) -> list[str]:
+        """Every role any operation names, in the order they first appear."""
+        return list(dict.fromkeys(role for op in self.operations for role in op.roles or ()))
+
+    def operation(self, name: str) -> Operation:
+        """The operation a feature names (``POST /orders``, or its operationId); a TestDataError naming the
+        closest ones when the document has no such operation."""
+        method, _, path = name.strip().partition(" ")
+        wanted = f"{method.upper()} {path.strip()}"
+        for op in self.operations:
+            if op.name == wanted or op.operation_id == name.strip():
+                return op
+        names = [op.name for op in self.operations]
+        close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
+        raise TestDataError(f"The '{self.service}' contract ({self.source}) has no operation '{name}'"
+                            + (f"; did you mean {', '.join(close)}?" if close else ".")
+                            + f" It documents: {', '.join(names)}.")
+
+    def check_role(self, role: str) -> None:
+        """A TestDataError when no operation of the contract names ``role``."""
+        if role not in self.roles():
+            raise TestDataError(f"No operation of the '{self.service}' contract ({self.source}) names the role "
+                                f"'{role}'; its roles are: {', '.join(self.roles()) or 'none'}.")
+
+
+def parse(service: str, document: Any, source: str, roles_field: str = "x-roles") -> Contract:
+    """A Contract from an OpenAPI document (a TestDataError when it is not one)."""
+    if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
+        raise TestDataError(f"{source} is not an OpenAPI document (no 'paths'): the security checks of "
+                            f"'{service}' read each operation's roles from it.")
+    top_security = document.get("security")
+    operations = []
+    for path, item in document["paths"].items():
+        shared = item.get("parameters") or []
+        for method in METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            op = _resolve(op, document)
+            roles = op.get(roles_field)
+            public = op.get("security", top_security) == [] and roles is None
+            content = ((op.get("requestBody") or {}).get("content") or {})
+            schema = (content.get("application/json") or next(iter(content.values()), {}) or {}).get("schema")
+            operations.append(Operation(
+                method=method.upper(), path=path, roles=None if public else tuple(roles or ()),
+                parameters=[*_resolve(shared, document), *(op.get("parameters") or [])],
+                body=schema, operation_id=op.get("operationId")))
+    return Contract(service, source, operations)
+
+
+def read(url: str, settings, service: str) -> Contract:
+    """Read and parse a service's OpenAPI document from its base URL, or from the file the settings name."""
+    where = settings.service(service).get("openapi") or DEFAULT_DOCUMENT
+    roles_field = settings["security.roles_field"]
+    if not where.startswith("/"):
+        path = settings.root / where
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise TestDataError(f"{settings.where(f'services.{service}.openapi')} names {path}: {exc}") from None
+        return parse(service, yaml.safe_load(text), str(path), roles_field)
+    source = f"{url}{where}"
+    try:
+        response = requests.get(source, timeout=TIMEOUT_S)
+    except requests.RequestException as exc:
+        raise HttpError(f"Cannot read the OpenAPI document of '{service}' at {source}: {str(exc)[:200]}") from None
+    try:
+        document = response.json()
+    except ValueError:
+        document = None
+    if response.status_code != 200 or document is None:
+        raise TestDataError(f"GET {source} answered {response.status_code}, not an OpenAPI document: serve it there, "
+                            f"or name where it is: [services.{service}] openapi = \"/path\" or \"file.yaml\".")
+    return parse(service, document, source, roles_field)
+
+
+def load(stack, settings, service: str, cache: dict | None = None) -> Contract:
+    """The contract of a service of the stack (a ServiceNotFound before anything is sent for an unknown one)."""
+    if service not in stack.project.services:
+        raise ServiceNotFound(f"The stack has no service '{service}' (services: "
+                              f"{', '.join(sorted(stack.project.services))}).")
+    url = stack.url(service, settings.service(service).get("port"))
+    key = (service, url)
+    if cache is not None and key in cache:
+        return cache[key]
+    found = read(url, settings, service)
+    log.debug("%s: %d operations in %s", service, len(found.operations), found.source)
+    if cache is not None:
+        cache[key] = found
+    return found
+
