@@ -6,8 +6,10 @@ Example message: ``expected Alice's order to be confirmed, but it was rejected: 
 
 from __future__ import annotations
 
+import json
 from typing import Callable
 
+from crucible.vocabulary.security import ownership
 from retail.money import Money, format_cents
 from retail.shop import Answer, Order, Return
 
@@ -154,6 +156,15 @@ def expect_not_found(answer: Answer | None, person: str) -> None:
         f"expected {person} to be told there is no such order, but {answer.what} "
         + (f"showed the order (status {answer.body.get('status')}, customer {answer.body.get('customer')})"
            if answer.http_status == 200 else f"answered {answer.reason} (HTTP {answer.http_status})"))
+
+
+def expect_learns_nothing(answer: Answer | None, person: str) -> None:
+    """A person was refused something that is not theirs and got the answer a made-up id gets: no more."""
+    assert answer is not None and answer.ask_about is not None, "no request about someone else's business was made"
+    made_up = ownership.lookalike(answer.asked)
+    missing = ownership.Seen.of(answer.ask_about(made_up), made_up)
+    seen = ownership.Seen(answer.http_status, json.dumps(answer.body), answer.asked)
+    ownership.expect_as_if_missing(seen, missing, answer.about, person)
 
 
 def expect_only_own_orders(answer: Answer | None, person: str, customer: str, order_ids: list[str]) -> None:

@@ -81,11 +81,15 @@ def _succeeded(response: requests.Response, service: str, doing: str) -> dict:
 
 @dataclass
 class Answer:
-    """What the platform answered to an operation: its HTTP status and JSON body."""
+    """What the platform answered to an operation: its HTTP status and JSON body; for a request about one
+    thing (an order, a payment, a customer), its id and how to ask the same about another id."""
 
     what: str
     http_status: int
     body: dict = field(default_factory=dict)
+    asked: str = ""
+    about: str = ""
+    ask_about: Callable[[str], requests.Response] | None = field(default=None, repr=False)
 
     @property
     def reason(self) -> str:
@@ -353,11 +357,47 @@ class Shop:
             order.body = _json(response)
         return self._remember(Answer(f"the review of {order.person}'s order", response.status_code, _json(response)))
 
-    def look_up(self, person: str, order: Order) -> Answer:
-        """A person asks for an order by its id."""
-        response = self._call("orders", "GET", f"/orders/{order.id}", person=person)
-        return self._remember(Answer(f"{person}'s look-up of {order.person}'s order", response.status_code,
-                                     _json(response)), person)
+    def _ask(self, person: str, doing: str, about: str, asked: str,
+             ask_about: Callable[[str], requests.Response]) -> Answer:
+        """A person's request about one thing (``about``, by its id ``asked``), kept with the means to ask the same
+        about another id."""
+        response = ask_about(asked)
+        return self._remember(Answer(f"{person}'s {doing} {about}", response.status_code, _json(response), asked,
+                                     about, ask_about), person)
+
+    def look_up(self, person: str, order: Order, what: str = "order") -> Answer:
+        """A person asks for an order by its id (``what``: how the feature calls it, e.g. 'return')."""
+        return self._ask(person, "look-up of", f"{order.person}'s {what}", self._known(order),
+                         lambda order_id: self._call("orders", "GET", f"/orders/{order_id}", person=person))
+
+    def try_return(self, person: str, order: Order, store: str, product: str, quantity: int) -> Answer:
+        """A person tries to return items of someone else's order."""
+        body = {"store": self.names.store(store), "items": [{"sku": self.names.sku(product), "quantity": quantity}]}
+        return self._ask(person, "return of", f"{order.person}'s '{product}'", self._known(order),
+                         lambda order_id: self._call("orders", "POST", f"/orders/{order_id}/returns", person=person,
+                                                     headers={"Idempotency-Key": f"return-{uuid.uuid4()}"}, json=body))
+
+    def look_up_payment(self, person: str, order: Order) -> Answer:
+        """A person asks the payments service for the payment of someone's order."""
+        payment_id = order.body.get("payment_id")
+        if not payment_id:
+            raise TestDataError(f"{order.person}'s order has no payment ({order.outcome()}).")
+        return self._ask(person, "look-up of", f"the payment for {order.person}'s order", payment_id,
+                         lambda pid: self._call("payments", "GET", f"/payments/{pid}", person=person))
+
+    def list_orders_of(self, person: str, other: str) -> Answer:
+        """A person asks for someone else's list of orders."""
+        return self._ask(person, "request for", f"{other}'s list of orders", self.names.customer(other),
+                         lambda customer: self._call("orders", "GET", "/orders", person=person,
+                                                     params={"customer": customer}))
+
+    @staticmethod
+    def _known(order: Order) -> str:
+        """The id of an order the platform accepted; a TestDataError for one it did not."""
+        if not order.id:
+            raise TestDataError(f"{order.person}'s order was not accepted ({order.outcome()}): there is nothing to "
+                                f"look at.")
+        return order.id
 
     def list_orders(self, person: str) -> Answer:
         """A person lists their orders."""

@@ -74,3 +74,13 @@ Feature: Orders API
       """
     Then the response status is 403
     And the response JSON at "$.error" is a string
+
+  Scenario: Another customer's order is answered as if it did not exist
+    Given I send a POST request to "orders" at "/orders" with JSON:
+      """
+      {"store": "{store}", "items": [{"sku": "{sku}", "quantity": 1, "unit_price_cents": 1250}],
+       "card": {"number": "{card}"}}
+      """
+    And I remember the response JSON at "$.id" as "order_id"
+    When I am authenticated as "dave-{uid}" with the role "customer"
+    Then the "orders" service answers "GET /orders/{order_id}" as if "order_id" did not exist
