@@ -256,9 +256,17 @@ def test_only_loopback_bindings_pass():
         audit.expect_loopback([])
 
 
-def test_bindings_are_read_from_the_engines_view_of_each_container():
-    container = SimpleNamespace(reload=lambda: None, attrs={"NetworkSettings": {"Ports": {
-        "8000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32001"}], "9000/tcp": None}}})
-    stack = SimpleNamespace(running={"orders": SimpleNamespace(container=container)})
+def test_bindings_are_read_from_the_engines_view_of_every_container_of_the_run():
+    container = SimpleNamespace(name="shop-1-orders", labels={"crucible.service": "orders"}, attrs={"NetworkSettings": {
+        "Ports": {"8000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32001"}], "9000/tcp": None}}})
+    asked = {}
+
+    def listing(filters):
+        asked.update(filters)
+        return [container]
+
+    stack = SimpleNamespace(project=SimpleNamespace(name="shop"), run_id="r1",
+                            client=SimpleNamespace(containers=SimpleNamespace(list=listing)))
 
     assert audit.bindings(stack) == [audit.Binding("orders", "8000/tcp", "127.0.0.1", "32001")]
+    assert asked == {"label": ["crucible.project=shop", "crucible.run=r1"]}

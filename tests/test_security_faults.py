@@ -12,11 +12,11 @@ started as a stack of its own. The services themselves carry no switch for any o
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from pathlib import Path
 
 import pytest
+from variants import patched_docker
 
 from crucible import secrets, settings
 from crucible.errors import ServiceNotFound, TestDataError
@@ -47,28 +47,20 @@ FAULTS = {
 }
 
 
-def plant(docker: Path) -> None:
-    """Apply every fault to the copy (each patch must apply exactly once), and give its images other names."""
-    for name, patches in FAULTS.items():
-        path = docker / name
-        text = path.read_text(encoding="utf-8")
-        for old, new in patches:
-            assert text.count(old) == 1, f"the planted fault no longer applies to {name}: {old!r}"
-            text = text.replace(old, new)
-        path.write_text(text, encoding="utf-8")
-    compose = docker / "compose.yaml"
+def plant(folder: Path) -> Path:
+    """The patched copy, its images renamed (crucible-faults/...) so the reference images stay as they are."""
+    compose = patched_docker(folder / "docker", FAULTS)
     compose.write_text(compose.read_text(encoding="utf-8").replace("image: crucible/", "image: crucible-faults/"),
                        encoding="utf-8")
+    return compose
 
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory, engine_client):
     """A running stack of the patched copy: (stack, settings, project)."""
-    docker = tmp_path_factory.mktemp("faults") / "docker"
-    shutil.copytree(REPO / "docker", docker)
-    plant(docker)
+    compose = plant(tmp_path_factory.mktemp("faults"))
     reference = settings.load(start=REPO)
-    options = settings.load(start=REPO, userdata={"compose": str(docker / "compose.yaml"),
+    options = settings.load(start=REPO, userdata={"compose": str(compose),
                                                   "project": f"{session.load_project(reference).name}-faults"})
     project = session.load_project(options)
     client, _ = session.prepare(project, Timings())

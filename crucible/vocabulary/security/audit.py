@@ -32,6 +32,7 @@ from pika.exceptions import AMQPError
 
 from crucible.errors import BrokerError, CrucibleError, TestDataError
 from crucible.secrets import Secrets, describe
+from crucible.stack import engine, running
 from crucible.vocabulary import database, messaging
 
 log = logging.getLogger(__name__)
@@ -239,13 +240,17 @@ class Binding:
 
 
 def bindings(stack) -> list[Binding]:
-    """Every published port of every running service, as the engine reports it now."""
+    """Every published port of every container of the run (services, and any proxy a fault put in between),
+    as the engine reports it now."""
+    filters = {"label": [f"{running.LABEL_PROJECT}={stack.project.name}", f"{running.LABEL_RUN}={stack.run_id}"]}
+    with engine.guard("listing the published ports of the stack"):
+        containers = stack.client.containers.list(filters=filters)
     found = []
-    for name, running in sorted(stack.running.items()):
-        running.container.reload()
-        for port, bound in sorted((running.container.attrs["NetworkSettings"]["Ports"] or {}).items()):
+    for container in containers:
+        name = container.labels.get(running.LABEL_SERVICE) or container.name
+        for port, bound in (container.attrs["NetworkSettings"]["Ports"] or {}).items():
             found += [Binding(name, port, b.get("HostIp") or "0.0.0.0", b.get("HostPort", "")) for b in bound or []]
-    return found
+    return sorted(found, key=lambda b: (b.service, b.port, b.host_ip))
 
 
 def exposure_table(found: list[Binding]) -> str:
