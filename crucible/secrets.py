@@ -6,7 +6,7 @@ safety check (:mod:`crucible.report.safety`) and the data-flow audit
 (:mod:`crucible.vocabulary.security.audit`). A finding names the kind of secret, never its value.
 
 * a **card number**: 12 to 19 digits (single spaces or dashes allowed between them) that pass the Luhn
-  check and are not part of a longer word or id. A 13-, 16- or 19-digit run starting with 1 is a time
+  check and are not part of a longer word, id or decimal number. A 13-, 16- or 19-digit run starting with 1 is a time
   in milliseconds, microseconds or nanoseconds since 1970, not a card;
 * a **JWT**: ``eyJ...`` header, ``.eyJ...`` payload and a signature (even an empty one: ``alg: none``);
 * a **bearer token**: ``Bearer`` followed by 16 or more token characters;
@@ -34,7 +34,8 @@ BEARER = "a bearer token"
 PASSWORD = "a password"
 MASK = "***"
 
-CARD_NUMBER = re.compile(r"(?<![\w-])\d(?:[ -]?\d){11,18}(?![\w-])")
+# Not part of a longer word or id, nor of a decimal number (0.4539148803436467 is a fraction, not a card).
+CARD_NUMBER = re.compile(r"(?<![\w-])(?<!\d\.)\d(?:[ -]?\d){11,18}(?![\w-])(?!\.\d)")
 JWT_TOKEN = re.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 BEARER_TOKEN = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/-]{16,}=*)")
 # A key naming a password or secret (``db_password``, ``"client_secret"``), then ``:`` or ``=`` and its value.

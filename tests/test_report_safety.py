@@ -54,6 +54,7 @@ def test_card_numbers_are_luhn_valid_runs_of_12_to_19_digits_and_not_times():
     assert known.kinds("4539 1488 0343 6468") == {}  # fails the Luhn check
     assert known.kinds("order 1764150000000 at 1764150000000123") == {}  # ms and µs since 1970
     assert known.kinds("id 9f3a4539148803436467 and sku-4539148803436467") == {}  # part of a longer id
+    assert known.kinds("cpu 0.4539148803436467 and 4539148803436467.5 percent") == {}  # decimal numbers
     assert known.redact(f"card {CARD}.") == "card ************6467."
 
 
