@@ -43,7 +43,11 @@ history = "reports/history/history.jsonl"
 # port = {multi_port}
 #
 # [services.{app}]{app_service_pad}# check every exchange with "{app}" against its OpenAPI document:
-# openapi = "/openapi.json"      # a path it serves, or a file such as "docs/api.yaml"
+# openapi = "/openapi.json"      # a path it serves, or a file such as "docs/api.yaml" (the security steps
+#                                # read each operation's roles from its x-roles)
+#
+# [security]                     # places the data-flow audit lets hold a token or card number
+# audit_allow = ["answer of {app} to POST /login"]
 '''
 ENVIRONMENT = "from crucible.hooks import *  # noqa: F401,F403  Crucible brings the stack up and down\n"
 STEPS = "from crucible.vocabulary.steps import *  # noqa: F401,F403  Crucible's generic steps (docs/steps.md)\n"
