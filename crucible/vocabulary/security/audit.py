@@ -28,7 +28,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from pika.exceptions import AMQPError
+from pika.exceptions import AMQPChannelError, AMQPError
 
 from crucible.errors import BrokerError, CrucibleError, TestDataError
 from crucible.secrets import Secrets, describe
@@ -66,10 +66,18 @@ class EventTap(messaging.BrokerConnection):
         self.exchange = exchange
 
     def start(self) -> None:
-        """Declare the queue (it expires six idle hours after a run died) and bind it to every routing key."""
+        """Declare the queue (it expires six idle hours after a run died) and bind it to every routing key.
+
+        The exchange is used as the stack declared it; one that does not exist yet is declared as a durable
+        topic exchange, as the services of the reference stack declare theirs.
+        """
         try:
             channel = self._channel()
-            channel.exchange_declare(self.exchange, exchange_type="topic", durable=True)
+            try:
+                channel.exchange_declare(self.exchange, passive=True)
+            except AMQPChannelError:  # not declared yet: the broker closed the channel
+                channel = self._channel()
+                channel.exchange_declare(self.exchange, exchange_type="topic", durable=True)
             channel.queue_declare(self.queue, durable=True, arguments={"x-expires": QUEUE_EXPIRES_MS,
                                                                         "x-max-length": QUEUE_MAX_LENGTH})
             channel.queue_bind(self.queue, self.exchange, routing_key="#")
@@ -182,7 +190,7 @@ class Audit:
                     for row in rows.rows:
                         kinds += self.secrets.kinds(database.as_text(row[column]))
                     if kinds:
-                        self._keep(Finding(f"column {service}.{table}.{column}", kinds))
+                        self._keep(Finding(f"column {service}.{table.removeprefix('public.')}.{column}", kinds))
         return looked
 
     def run(self, stack, settings) -> str:
