@@ -3,17 +3,20 @@
 The checks read each service's OpenAPI document (``/openapi.json``, or where `[services.NAME] openapi`
 says): each operation lists the roles that may call it in `x-roles`; `security: []` makes it public.
 Tokens are signed as `[auth]` says (`auth.scheme = "jwt"`). Each check attaches its whole table to
-the report and fails naming every call that disagrees. An unknown service, an operation the document
-does not have, or a role it never names stops the step before any request is sent.
+the report and fails naming every call that disagrees. An unknown service stops the run before
+anything starts; an operation the document does not have, or a role it never names, stops the step
+before any request is sent.
 """
 
 from behave import then
 
+from crucible.vocabulary.preflight import checked, service_argument
 from crucible.vocabulary.security import checks
 from crucible.vocabulary.variables import templated
 
 
 @then('every "{service}" operation admits only the roles its contract names')
+@checked(service_argument)
 @templated
 def step_every_operation_roles(context, service):
     """Example: Then every "orders" operation admits only the roles its contract names
@@ -27,6 +30,7 @@ def step_every_operation_roles(context, service):
 
 
 @then('the "{service}" operation "{operation}" admits only the roles its contract names')
+@checked(service_argument)
 @templated
 def step_operation_roles(context, service, operation):
     """Example: Then the "fraud" operation "POST /blocklist" admits only the roles its contract names"""
@@ -34,6 +38,7 @@ def step_operation_roles(context, service, operation):
 
 
 @then('every "{service}" operation refuses the role "{role}" unless its contract names it')
+@checked(service_argument)
 @templated
 def step_role_refused(context, service, role):
     """Example: Then every "inventory" operation refuses the role "customer" unless its contract names it
@@ -44,6 +49,7 @@ def step_role_refused(context, service, role):
 
 
 @then('every "{service}" operation handles hostile input harmlessly')
+@checked(service_argument)
 @templated
 def step_hostile_input(context, service):
     """Example: Then every "inventory" operation handles hostile input harmlessly
@@ -57,6 +63,7 @@ def step_hostile_input(context, service):
 
 
 @then('the "{service}" operation "{operation}" handles hostile input harmlessly')
+@checked(service_argument)
 @templated
 def step_operation_hostile_input(context, service, operation):
     """Example: Then the "orders" operation "POST /orders" handles hostile input harmlessly"""
@@ -64,6 +71,7 @@ def step_operation_hostile_input(context, service, operation):
 
 
 @then('the "{service}" service answers "{request}" as if "{name}" did not exist')
+@checked(service_argument)
 @templated
 def step_as_if_missing(context, service, request, name):
     """Example: Then the "orders" service answers "GET /orders/{order_id}" as if "order_id" did not exist
