@@ -27,7 +27,7 @@ log = logging.getLogger("crucible.catalogue")
 # The generic vocabulary's sections in reading order; a project's own step modules come first.
 GENERIC = ["variables_steps.py", "http_steps.py", "json_steps.py", "waiting_steps.py", "messaging_steps.py",
            "database_steps.py", "stack_steps.py", "load_steps.py", "fault_steps.py", "contract_steps.py",
-           "pact_steps.py"]
+           "pact_steps.py", "security_steps.py"]
 KEYWORDS = {"given": "Given", "when": "When", "then": "Then", "step": "Given/When/Then"}
 TYPED_FIELD = re.compile(r"\{(\w+):[^}]+\}")
 STEP_KEYWORD = re.compile(r"^(Given|When|Then|And|But)\s+")
