@@ -21,6 +21,7 @@ from crucible import secrets, settings
 from crucible.stack import session
 from crucible.timings import Timings
 from crucible.vocabulary.auth import Auth
+from crucible.vocabulary.contracts import documents
 from crucible.vocabulary.security import access, hostile
 from crucible.vocabulary.security.audit import Audit
 from crucible.vocabulary.security.probe import Probe
@@ -43,14 +44,14 @@ def main() -> int:
     project = session.load_project(options)
     client, _ = session.prepare(project, Timings())
     stack = session.start(client, project, Timings())
-    known = secrets.of_project(project, options)
-    audit = Audit.start(stack, options, known)
+    served = documents.load(options, stack)
+    audit = Audit.start(stack, options, secrets.of_project(project, options))
     seconds: dict[str, list[float]] = {}
     requests: dict[str, int] = {}
     try:
         for run in range(1, args.runs + 1):
             uid = uuid.uuid4().hex[:8]
-            probe = Probe(stack, options, Auth(options, project), f"crucible-bench-{uid}", uid, known)
+            probe = Probe(stack, options, Auth(options, project), f"crucible-bench-{uid}", uid, served)
             for service in SERVICES:
                 took, cells = timed(lambda: access.matrix(probe, service))
                 seconds.setdefault(f"access {service}", []).append(took)

@@ -63,6 +63,7 @@ def test_what_an_answer_held_before_masking_is_kept_for_the_audit():
 
     from crucible import secrets
     from crucible.vocabulary.http import HttpClient
+    from crucible.vocabulary.security.audit import Audit
 
     class Leaky(BaseHTTPRequestHandler):
         def do_GET(self):
@@ -84,6 +85,8 @@ def test_what_an_answer_held_before_masking_is_kept_for_the_audit():
     finally:
         server.shutdown()
 
-    assert seen[0].service == "leaky"
-    assert seen[0].secrets_in_answer == {secrets.CARD: 1, secrets.JWT: 2}
+    audit = Audit(secrets.Secrets())
+    audit.saw_answer(seen[0].service, seen[0].title, audit.secrets.kinds(seen[0].response.text), "Alice looks")
+    assert [str(finding) for finding in audit.found] == [
+        "a JWT (2 times), a card number in the answer of leaky to GET /x (in 'Alice looks')"]
     assert "4111" not in seen[0].render().replace("************1111", "") and JWT not in seen[0].render()

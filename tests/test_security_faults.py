@@ -23,6 +23,7 @@ from crucible.errors import ServiceNotFound, TestDataError
 from crucible.stack import session
 from crucible.timings import Timings
 from crucible.vocabulary.auth import Auth
+from crucible.vocabulary.contracts import documents
 from crucible.vocabulary.http import HttpClient
 from crucible.vocabulary.security import access, hostile
 from crucible.vocabulary.security.audit import Audit
@@ -72,10 +73,9 @@ def faulty(tmp_path_factory, engine_client):
 
 
 def probe_of(stack, options, project) -> Probe:
-    """The security checks' view of a stack."""
+    """The security checks' view of a stack (its OpenAPI documents read as a run reads them)."""
     uid = uuid.uuid4().hex[:8]
-    return Probe(stack, options, Auth(options, project), f"crucible-faults-{uid}", uid,
-                 secrets.of_project(project, options))
+    return Probe(stack, options, Auth(options, project), f"crucible-faults-{uid}", uid, documents.load(options, stack))
 
 
 def reference(reference_stack):

@@ -1,13 +1,12 @@
 """A service's contract as the security checks read it: the operations of its OpenAPI document, the roles
 each admits, and the string fields of each request.
 
-The document is read once per run from the service itself (``GET /openapi.json``), or from where the
-settings say: ``[services.orders] openapi = "/v3/api-docs"`` (a path on the service) or
-``openapi = "docs/orders.yaml"`` (a JSON or YAML file next to the settings). Each operation names the
-roles that may call it in ``x-roles`` (``security.roles_field`` names another extension); an
-operation with ``security: []`` is public. This is a small reader for what security needs, not a
-validator: ``$ref`` inside the document, ``allOf``/``anyOf``/``oneOf`` (the first choice), objects,
-arrays and the usual types.
+The documents are the run's own, read once when the stack comes up from where the settings say
+(``[services.orders] openapi = "/openapi.json"``, a path the service serves, or a JSON/YAML file; see
+:mod:`crucible.vocabulary.contracts.documents`). Each operation names the roles that may call it in
+``x-roles`` (``security.roles_field`` names another extension); an operation with ``security: []`` is
+public. This reads what security needs, not a validator: ``$ref`` inside the document,
+``allOf``/``anyOf``/``oneOf`` (the first choice), objects, arrays and the usual types.
 """
 
 from __future__ import annotations
@@ -18,16 +17,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-import yaml
-
-from crucible.errors import HttpError, ServiceNotFound, TestDataError
+from crucible.errors import ContractError, ServiceNotFound, TestDataError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DOCUMENT = "/openapi.json"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-TIMEOUT_S = 10.0
 _PARAMETER = re.compile(r"\{([^}]+)\}")
 
 
@@ -205,44 +199,21 @@ def parse(service: str, document: Any, source: str, roles_field: str = "x-roles"
     return Contract(service, source, operations)
 
 
-def read(url: str, settings, service: str) -> Contract:
-    """Read and parse a service's OpenAPI document from its base URL, or from the file the settings name."""
-    where = settings.service(service).get("openapi") or DEFAULT_DOCUMENT
-    roles_field = settings["security.roles_field"]
-    if not where.startswith("/"):
-        path = settings.root / where
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise TestDataError(f"{settings.where(f'services.{service}.openapi')} names {path}: {exc}") from None
-        return parse(service, yaml.safe_load(text), str(path), roles_field)
-    source = f"{url}{where}"
-    try:
-        response = requests.get(source, timeout=TIMEOUT_S)
-    except requests.RequestException as exc:
-        raise HttpError(f"Cannot read the OpenAPI document of '{service}' at {source}: {str(exc)[:200]}") from None
-    try:
-        document = response.json()
-    except ValueError:
-        document = None
-    if response.status_code != 200 or document is None:
-        raise TestDataError(f"GET {source} answered {response.status_code}, not an OpenAPI document: serve it there, "
-                            f"or name where it is: [services.{service}] openapi = \"/path\" or \"file.yaml\".")
-    return parse(service, document, source, roles_field)
-
-
-def load(stack, settings, service: str, cache: dict | None = None) -> Contract:
-    """The contract of a service of the stack (a ServiceNotFound before anything is sent for an unknown one)."""
+def load(stack, documents: dict, settings, service: str, cache: dict | None = None) -> Contract:
+    """The security view of a service's contract (``documents``: the run's OpenAPI documents by service, as
+    :mod:`crucible.vocabulary.contracts.documents` read them once). A ServiceNotFound for a service the stack
+    does not have, a ContractError for one without a document, before anything is sent."""
     if service not in stack.project.services:
         raise ServiceNotFound(f"The stack has no service '{service}' (services: "
                               f"{', '.join(sorted(stack.project.services))}).")
-    url = stack.url(service, settings.service(service).get("port"))
-    key = (service, url)
-    if cache is not None and key in cache:
-        return cache[key]
-    found = read(url, settings, service)
+    if service not in documents:
+        raise ContractError(f"'{service}' has no OpenAPI document, and the security checks read each operation's "
+                            f"roles from it: set [services.{service}] openapi = \"/openapi.json\" (a path it serves) or "
+                            f"a file in the settings (services with one: {', '.join(sorted(documents)) or 'none'}).")
+    if cache is not None and service in cache:
+        return cache[service]
+    found = parse(service, documents[service].document, documents[service].source, settings["security.roles_field"])
     log.debug("%s: %d operations in %s", service, len(found.operations), found.source)
     if cache is not None:
-        cache[key] = found
+        cache[service] = found
     return found
-

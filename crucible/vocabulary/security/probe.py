@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 import jwt
 
 from crucible.errors import SettingsError
-from crucible.secrets import Secrets
 from crucible.vocabulary.auth import Auth
 from crucible.vocabulary.http import HttpClient
 from crucible.vocabulary.security import contract
@@ -67,7 +66,7 @@ class Probe:
     auth: Auth
     correlation_id: str
     uid: str
-    secrets: Secrets = field(default_factory=Secrets)
+    documents: dict = field(default_factory=dict)
     contracts: dict = field(default_factory=dict)
 
     @classmethod
@@ -78,8 +77,9 @@ class Probe:
             cache = getattr(context, "security_contracts", None)
             if cache is None:  # kept for the whole run: documents do not change while the stack runs
                 cache = context.security_contracts = {}
+            documents = context.contracts.contracts if getattr(context, "contracts", None) is not None else {}
             probe = cls(context.stack, context.settings, context.auth, context.correlation_id, context.uid,
-                        getattr(context, "secrets", None) or Secrets(), cache)
+                        documents, cache)
             context.security_probe = probe
         return probe
 
@@ -88,7 +88,7 @@ class Probe:
 
     def contract(self, service: str) -> Contract:
         """The service's contract, read once per run."""
-        return contract.load(self.stack, self.settings, service, self.contracts)
+        return contract.load(self.stack, self.documents, self.settings, service, self.contracts)
 
     def client(self, service: str) -> HttpClient:
         """An unrecorded client of the service; each request has its own X-Request-ID under the scenario's."""

@@ -1,7 +1,7 @@
 """Security: who may do what, hostile input, another subject's data, where secrets go, what is exposed.
 
-The checks read each service's OpenAPI document (``/openapi.json``, or where `[services.NAME] openapi`
-says): each operation lists the roles that may call it in `x-roles`; `security: []` makes it public.
+The checks read each service's OpenAPI document (where `[services.NAME] openapi` says, as the contract
+checks do): each operation lists the roles that may call it in `x-roles`; `security: []` makes it public.
 Tokens are signed as `[auth]` says (`auth.scheme = "jwt"`). Each check attaches its whole table to
 the report and fails naming every call that disagrees. An unknown service stops the run before
 anything starts; an operation the document does not have, or a role it never names, stops the step
