@@ -100,6 +100,7 @@ def planted_results(results: Path) -> None:
         "POST /orders -> 201": f'POST /orders\n\n{{"card": {{"number": "{CARD}"}}, "password": "{PASSWORD}"}}\n',
         "api logs": f"starting with API_TOKEN={API_TOKEN} and db postgresql://shop:{DB_PASSWORD}@db/shop\n",
         "clean exchange": "GET /orders/1 -> 200\n{\"card\": {\"last4\": \"6467\"}}\n",
+        ".text": f'{{"store": "north", "card": {{"number": "{CARD}"}}}}',  # a step's docstring: the feature's words
     }
     sources = []
     for name, text in attachments.items():
@@ -116,7 +117,8 @@ def planted_results(results: Path) -> None:
     }
     clean = {"uuid": str(uuid.uuid4()), "historyId": "clean", "name": "Bob looks", "fullName": "Paying: Bob looks",
              "status": "passed", "start": 1_764_150_000_000, "stop": 1_764_150_000_100,
-             "labels": [{"name": "feature", "value": "Paying"}], "attachments": sources[3:]}
+             "labels": [{"name": "feature", "value": "Paying"}], "attachments": sources[3:4],
+             "steps": [{"name": "When Bob pays with", "status": "passed", "attachments": sources[4:]}]}
     for result in (leaky, clean):
         (results / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
 
@@ -139,6 +141,7 @@ def test_planted_secrets_are_named_by_attachment_and_kind_never_shown(tmp_path):
     }
     text = safety.message(leaks)
     assert not any(secret in text for secret in PLANTED)
+    assert "Bob looks" not in text  # the card in a docstring of the feature is hidden, but is no finding
 
 
 @needs_allure

@@ -5,7 +5,9 @@ the text of each result: names, parameters, messages, traces) for the secrets of
 :mod:`crucible.secrets`: card numbers, JWTs, bearer tokens, passwords and the stack's own secret
 values. What is found is removed from the results before the report is made (a card number down
 to its last four digits, anything else ``***``), the report gets one *broken* result under
-*Environment problems* naming each attachment and the kind of secret, and the run fails. The
+*Environment problems* naming each attachment and the kind of secret, and the run fails. Test data
+in the feature files' own text (step docstrings and tables) is hidden too, but fails nothing: it is
+in the repository already. The
 rendered page is then searched again; if anything is still there, the page is removed.
 Messages name places and kinds, never the secret.
 """
@@ -27,6 +29,9 @@ from crucible.secrets import Secrets, describe
 
 
 RESULT_FILES = ("-result.json", "-container.json")
+# allure-behave attaches a step's docstring and table as ".text" and ".table": the feature file's own words,
+# in the repository already. Secrets there are hidden like any other, but do not fail the run.
+FEATURE_TEXT = (".text", ".table")
 SAFETY_ID = "crucible-report-safety"
 _EMBEDDED = re.compile(r'd\("([^"]+)","([A-Za-z0-9+/=]*)"\)')
 
@@ -71,11 +76,13 @@ def _map_strings(value: Any, change) -> Any:
     return value
 
 
-def _attachments(node: dict, scenario: str) -> Iterator[tuple[str, str]]:
-    """(source file, place) of every attachment of a result or container, its steps' and fixtures' too."""
+def _attachments(node: dict, scenario: str) -> Iterator[tuple[str, str | None]]:
+    """(source file, place) of every attachment of a result or container, its steps' and fixtures' too; the
+    place is None for the feature's own text."""
     for attachment in node.get("attachments") or []:
         if isinstance(attachment, dict) and attachment.get("source"):
-            yield attachment["source"], f"attachment '{attachment.get('name') or attachment['source']}' of {scenario}"
+            name = attachment.get("name") or attachment["source"]
+            yield attachment["source"], None if name in FEATURE_TEXT else f"attachment '{name}' of {scenario}"
     for key in ("steps", "befores", "afters"):
         for child in node.get(key) or []:
             if isinstance(child, dict):
@@ -90,9 +97,9 @@ def _read_json(path: Path) -> Any:
         return None
 
 
-def places(results_dir: Path) -> dict[str, str]:
+def places(results_dir: Path) -> dict[str, str | None]:
     """File name -> what a reader calls it: ``attachment 'orders logs' of 'Feature: Scenario'`` or ``the result
-    of 'Feature: Scenario'``."""
+    of 'Feature: Scenario'`` (None: the feature's own text)."""
     named = {}
     for path in sorted(results_dir.iterdir()):
         if not path.name.endswith(RESULT_FILES):
@@ -123,10 +130,12 @@ def scan_results(results_dir: Path, secrets: Secrets) -> list[Leak]:
     named = places(results_dir)
     leaks = []
     for path in sorted(results_dir.iterdir()):
+        if named.get(path.name, "") is None:
+            continue
         text = _text(path) if path.is_file() else None
         kinds = secrets.kinds(text) if text else Counter()
         if kinds:
-            leaks.append(Leak(f"{named.get(path.name, 'the file')} ({path.name})", kinds))
+            leaks.append(Leak(f"{named.get(path.name) or 'the file'} ({path.name})", kinds))
     return leaks
 
 
@@ -164,10 +173,11 @@ def add_finding(results_dir: Path, leaks: list[Leak]) -> None:
 
 
 def clean_results(results_dir: Path, secrets: Secrets) -> list[Leak]:
-    """Search the results; hide what is found and add a broken result saying where. Return what was found."""
+    """Search the results; hide what is found (also in the feature's own text) and, for anything but the
+    feature's own text, add a broken result saying where. Return what was found."""
     leaks = scan_results(results_dir, secrets)
+    redact_results(results_dir, secrets)
     if leaks:
-        redact_results(results_dir, secrets)
         add_finding(results_dir, leaks)
     return leaks
 
