@@ -67,19 +67,15 @@ class Probe:
     correlation_id: str
     uid: str
     documents: dict = field(default_factory=dict)
-    contracts: dict = field(default_factory=dict)
+    contracts: dict = field(default_factory=dict)  # the security view of each document, parsed once
 
     @classmethod
     def from_context(cls, context) -> "Probe":
-        """The scenario's probe (one per scenario, its contracts read once per run)."""
+        """The scenario's probe, over the OpenAPI documents the run read when the stack came up."""
         probe = getattr(context, "security_probe", None)
         if probe is None:
-            cache = getattr(context, "security_contracts", None)
-            if cache is None:  # kept for the whole run: documents do not change while the stack runs
-                cache = context.security_contracts = {}
             documents = context.contracts.contracts if getattr(context, "contracts", None) is not None else {}
-            probe = cls(context.stack, context.settings, context.auth, context.correlation_id, context.uid,
-                        documents, cache)
+            probe = cls(context.stack, context.settings, context.auth, context.correlation_id, context.uid, documents)
             context.security_probe = probe
         return probe
 
