@@ -1,6 +1,7 @@
 """Bad input to load and fault steps is refused before anything starts, naming the step and what is wrong."""
 
 import logging
+import os
 from pathlib import Path
 
 
@@ -48,3 +49,53 @@ def test_impossible_loads_and_unknown_services_stop_the_run_before_it_starts(tmp
 def test_the_reference_features_pass_the_preflight():
     options = settings.load(start=ROOT, environ={})
     assert feature_check.check([str(ROOT / "features")], options, session.load_project(options)) == 0
+
+
+SECURITY = """Feature: Security checks that cannot run as written
+
+  Scenario: A misspelt service
+    Then every "ordres" operation admits only the roles its contract names
+
+  Scenario: A service without a contract
+    Then every "rabbitmq" operation handles hostile input harmlessly
+
+  Scenario: An operation the contract does not have
+    Then the "orders" operation "POST /order" admits only the roles its contract names
+
+  Scenario: A role the contract never names
+    Then every "orders" operation refuses the role "auditor" unless its contract names it
+
+  Scenario: An operation named as the contract writes it
+    Then the "orders" operation "GET /orders/{{order_id}}" handles hostile input harmlessly
+"""
+
+CONTRACT = """openapi: 3.0.3
+info: {title: orders, version: "1"}
+paths:
+  /orders:
+    post:
+      x-roles: [customer]
+      responses: {"201": {description: created}}
+  /orders/{order_id}:
+    get:
+      x-roles: [customer, staff]
+      parameters: [{name: order_id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: found}}
+"""
+
+
+def test_security_steps_name_a_service_operation_and_role_the_contract_has_before_anything_starts(tmp_path, caplog):
+    feature, document = tmp_path / "security.feature", tmp_path / "orders.yaml"
+    feature.write_text(SECURITY)
+    document.write_text(CONTRACT)
+    relative = os.path.relpath(document, ROOT)  # a file is relative to the settings; "/..." is a path served
+    options = settings.load(start=ROOT, environ={}, userdata={"services.orders.openapi": relative})
+    with caplog.at_level(logging.ERROR, logger="crucible.preflight"):
+        assert feature_check.check([str(feature)], options, session.load_project(options)) == 1
+    text = caplog.text
+    assert "4 problem(s) in the features; nothing was started" in text
+    assert f"{feature}:4:" in text and "no service 'ordres' in compose.yaml" in text and "did you mean 'orders'" in text
+    assert f"{feature}:7:" in text and "settings give it none" in text and "services.rabbitmq.openapi" in text
+    assert f"{feature}:10:" in text and "no operation 'POST /order'; did you mean POST /orders" in text
+    assert f"{feature}:13:" in text and "names the role 'auditor'; its roles are: customer, staff" in text
+    assert f"{feature}:16:" not in text

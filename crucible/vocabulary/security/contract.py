@@ -17,12 +17,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from crucible.errors import ContractError, ServiceNotFound, TestDataError
+from crucible.errors import ContractError, CrucibleError, ServiceNotFound, TestDataError
+from crucible.settings import resolve
+from crucible.vocabulary import preflight
+from crucible.vocabulary.contracts import documents as served
 
 log = logging.getLogger(__name__)
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _PARAMETER = re.compile(r"\{([^}]+)\}")
+_ESCAPED = re.compile(r"\{\{([^{}]+)\}\}")
 
 
 @dataclass(frozen=True)
@@ -217,3 +221,28 @@ def load(stack, documents: dict, settings, service: str, cache: dict | None = No
     if cache is not None:
         cache[service] = found
     return found
+
+
+def vet(scope: preflight.Scope, service: str, operation: str | None = None, role: str | None = None, **_) -> None:
+    """The pre-flight of a security step: the compose file has the service and the settings give it an OpenAPI
+    document; when that document is a file, it has the operation and names the role. (A document the service
+    serves is read when the stack is up; the step checks the same before it sends anything.)"""
+    preflight.service(scope, service)
+    if scope.project is None or "{" in service:
+        return
+    source = served.source_of(scope.settings, service)
+    if not source:
+        raise TestDataError(f"the security checks read each operation's roles from '{service}''s OpenAPI document, "
+                            f"and the settings give it none: set {scope.settings.where(f'services.{service}.openapi')} to "
+                            f"\"/openapi.json\" (a path it serves) or a JSON/YAML file")
+    if source.startswith("/") or (operation is None and role is None):
+        return
+    try:
+        found = parse(service, served.read_file(service, resolve(scope.settings.root, source)), source,
+                      scope.settings["security.roles_field"])
+    except CrucibleError:
+        return  # a document that cannot be read stops the run when the stack comes up, with its own message
+    if operation is not None and not _PARAMETER.search(_ESCAPED.sub("", operation)):
+        found.operation(_ESCAPED.sub(r"{\1}", operation))
+    if role is not None and "{" not in role:
+        found.check_role(role)

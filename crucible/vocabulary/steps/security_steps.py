@@ -3,20 +3,21 @@
 The checks read each service's OpenAPI document (where `[services.NAME] openapi` says, as the contract
 checks do): each operation lists the roles that may call it in `x-roles`; `security: []` makes it public.
 Tokens are signed as `[auth]` says (`auth.scheme = "jwt"`). Each check attaches its whole table to
-the report and fails naming every call that disagrees. An unknown service stops the run before
-anything starts; an operation the document does not have, or a role it never names, stops the step
-before any request is sent.
+the report and fails naming every call that disagrees. An unknown service, or one the settings give
+no document, stops the run before anything starts; so do an operation the document does not have and
+a role it never names when the document is a file (a document the service serves is read when the
+stack is up, and the step checks the same before it sends any request).
 """
 
 from behave import then
 
-from crucible.vocabulary.preflight import checked, service_argument
-from crucible.vocabulary.security import checks
+from crucible.vocabulary.preflight import checked
+from crucible.vocabulary.security import checks, contract
 from crucible.vocabulary.variables import templated
 
 
 @then('every "{service}" operation admits only the roles its contract names')
-@checked(service_argument)
+@checked(contract.vet)
 @templated
 def step_every_operation_roles(context, service):
     """Example: Then every "orders" operation admits only the roles its contract names
@@ -30,15 +31,19 @@ def step_every_operation_roles(context, service):
 
 
 @then('the "{service}" operation "{operation}" admits only the roles its contract names')
-@checked(service_argument)
+@checked(contract.vet)
 @templated
 def step_operation_roles(context, service, operation):
-    """Example: Then the "fraud" operation "POST /blocklist" admits only the roles its contract names"""
+    """Example: Then the "fraud" operation "POST /blocklist" admits only the roles its contract names
+
+    The operation is its method and path as the document writes them, a path parameter in double braces
+    (`"GET /orders/{{order_id}}"`, as single braces name a variable), or its operationId.
+    """
     checks.who_may_do_what(context, service, operation=operation)
 
 
 @then('every "{service}" operation refuses the role "{role}" unless its contract names it')
-@checked(service_argument)
+@checked(contract.vet)
 @templated
 def step_role_refused(context, service, role):
     """Example: Then every "inventory" operation refuses the role "customer" unless its contract names it
@@ -49,7 +54,7 @@ def step_role_refused(context, service, role):
 
 
 @then('every "{service}" operation handles hostile input harmlessly')
-@checked(service_argument)
+@checked(contract.vet)
 @templated
 def step_hostile_input(context, service):
     """Example: Then every "inventory" operation handles hostile input harmlessly
@@ -63,15 +68,18 @@ def step_hostile_input(context, service):
 
 
 @then('the "{service}" operation "{operation}" handles hostile input harmlessly')
-@checked(service_argument)
+@checked(contract.vet)
 @templated
 def step_operation_hostile_input(context, service, operation):
-    """Example: Then the "orders" operation "POST /orders" handles hostile input harmlessly"""
+    """Example: Then the "orders" operation "POST /orders" handles hostile input harmlessly
+
+    The operation is named as in the step above: `"GET /orders/{{order_id}}"` or its operationId.
+    """
     checks.hostile_input(context, service, operation=operation)
 
 
 @then('the "{service}" service answers "{request}" as if "{name}" did not exist')
-@checked(service_argument)
+@checked(contract.vet)
 @templated
 def step_as_if_missing(context, service, request, name):
     """Example: Then the "orders" service answers "GET /orders/{order_id}" as if "order_id" did not exist
