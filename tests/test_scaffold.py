@@ -1,5 +1,7 @@
 """`crucible init`: a starter project that fits the team's compose file, never overwriting anything."""
 
+import re
+
 import pytest
 
 from crucible import cli, scaffold, settings
@@ -64,3 +66,15 @@ def test_the_command_says_what_to_type_next(tmp_path, monkeypatch, capfd):
     assert cli.main(["init"]) == 0
     said = capfd.readouterr().err
     assert "Next, `.venv/bin/crucible check`" in said and "`.venv/bin/crucible run`" in said
+
+
+def test_every_commented_example_of_the_starter_settings_is_a_setting_the_harness_takes(tmp_path):
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    scaffold.init(tmp_path)
+    path = tmp_path / "crucible.toml"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(line[2:] if re.match(r"# (\[|\w+ = )", line) else line for line in lines) + "\n")
+    options = settings.load(start=tmp_path, environ={"JWT_SECRET": "s" * 32})
+    assert options["auth.scheme"] == "jwt" and options["broker.service"] == "queue"
+    assert options.service("web") == {"openapi": "/openapi.json"}
+    assert options["security.audit_allow"] == ["answer of web to POST /login"]
