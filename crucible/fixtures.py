@@ -118,7 +118,9 @@ def scenario_scope(context, scenario):
     The scenario's steps are checked first (an impossible load, a fault on an unknown service):
     a wrong one stops the scenario before any of its steps starts anything.
     """
-    preflight.check_scenario(scenario, preflight.Scope(context.stack.project, context.settings))
+    documents = getattr(getattr(context, "contracts", None), "contracts", None)
+    preflight.check_scenario(scenario, preflight.Scope(context.stack.project, context.settings, documents),
+                             context._runner.step_registry)
     uid = uuid.uuid4().hex[:8]
     context.uid = uid
     context.correlation_id = f"crucible-{uid}"

@@ -2,6 +2,8 @@
 
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 
@@ -99,3 +101,32 @@ def test_security_steps_name_a_service_operation_and_role_the_contract_has_befor
     assert f"{feature}:10:" in text and "no operation 'POST /order'; did you mean POST /orders" in text
     assert f"{feature}:13:" in text and "names the role 'auditor'; its roles are: customer, staff" in text
     assert f"{feature}:16:" not in text
+
+
+LATE_MISTAKE = """Feature: A check written wrongly after a step that sends something
+
+  Scenario: The served contract has no such operation
+    When I send a GET request to "inventory" at "/health/live"
+    Then the "orders" operation "POST /order" admits only the roles its contract names
+"""
+
+
+def test_inside_behave_a_scenario_is_stopped_before_its_first_step_by_what_its_served_contract_lacks(
+        reference_stack, tmp_path):
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "late.feature").write_text(LATE_MISTAKE)
+    (tmp_path / "crucible.toml").write_text((ROOT / "crucible.toml").read_text().replace(
+        'compose = ["docker/compose.yaml"]', f'compose = ["{ROOT / "docker" / "compose.yaml"}"]'))
+    (tmp_path / "environment.py").symlink_to(ROOT / "environment.py")
+    (tmp_path / "steps").symlink_to(ROOT / "steps")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CRUCIBLE_") or k == "CRUCIBLE_PROJECT"},
+           "PYTHONPATH": str(ROOT)}
+    behave = subprocess.run([sys.executable, "-m", "behave", "--no-color", "--format=plain", "-D",
+                             f"attach={reference_stack.run_id}", "features"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+    output = behave.stdout + behave.stderr
+    assert behave.returncode != 0, output
+    assert "HOOK-ERROR in before_scenario: TestDataError: Nothing was started" in output, output
+    assert "has no operation 'POST /order'; did you mean POST /orders" in output
+    assert "0 steps passed" in output and "2 untested" in output  # not even the GET was sent

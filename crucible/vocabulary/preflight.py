@@ -13,8 +13,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from behave import step_registry
 from behave.matchers import MatchWithError
-from behave.step_registry import registry
 
 from crucible.errors import TestDataError
 from crucible.settings import Settings
@@ -23,10 +23,12 @@ from crucible.stack.compose import Project
 
 @dataclass(frozen=True)
 class Scope:
-    """What a check can look at: the stack's compose model and the settings."""
+    """What a check can look at: the stack's compose model, the settings and, once the stack is up, the
+    OpenAPI documents the run read (by service; None before the stack starts)."""
 
     project: Project | None
     settings: Settings
+    documents: dict | None = None
 
 
 def checked(check: Callable[..., None]):
@@ -55,8 +57,10 @@ def _arguments(match) -> tuple[list[Any], dict[str, Any]]:
     return args, kwargs
 
 
-def problems(steps, scope: Scope) -> list[tuple[Any, str]]:
-    """(step, what is wrong) for each step whose arguments its check refuses."""
+def problems(steps, scope: Scope, registry=None) -> list[tuple[Any, str]]:
+    """(step, what is wrong) for each step whose arguments its check refuses; ``registry``: the step registry
+    the steps are run with (behave's runner resets the module's own, so a hook passes the runner's)."""
+    registry = registry or step_registry.registry
     found = []
     for step in steps:
         match = registry.find_match(step)
@@ -71,9 +75,9 @@ def problems(steps, scope: Scope) -> list[tuple[Any, str]]:
     return found
 
 
-def check_scenario(scenario, scope: Scope) -> None:
+def check_scenario(scenario, scope: Scope, registry=None) -> None:
     """Raise one TestDataError naming every step of the scenario whose arguments are wrong."""
-    wrong = problems(scenario.all_steps, scope)
+    wrong = problems(scenario.all_steps, scope, registry)
     if wrong:
         raise TestDataError("Nothing was started: " + "; ".join(
             f"step '{step.keyword} {step.name}' ({step.location}): {message}" for step, message in wrong))
