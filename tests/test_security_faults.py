@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from behave.parser import parse_feature
 from variants import patched_docker
 
 from crucible import secrets, settings
@@ -23,6 +24,7 @@ from crucible.errors import ServiceNotFound, TestDataError
 from crucible.stack import session
 from crucible.timings import Timings
 from crucible.vocabulary.auth import Auth
+from crucible.vocabulary import catalogue, preflight
 from crucible.vocabulary.contracts import documents
 from crucible.vocabulary.http import HttpClient
 from crucible.vocabulary.security import access, hostile
@@ -205,3 +207,28 @@ def test_an_unknown_service_operation_or_role_stops_before_any_request(reference
 
     sent = [line for text in stack.logs().values() for line in text.splitlines() if probe.correlation_id in line]
     assert sent == []
+
+
+WRONG_LATE = """Feature: A security check written wrongly after a step that sends something
+  Scenario: The mistakes are found before the first step
+    When I send a GET request to "inventory" at "/health/live"
+    Then the "orders" operation "POST /order" admits only the roles its contract names
+    And every "orders" operation refuses the role "auditor" unless its contract names it
+    And the "orders" operation "GET /orders/{{order_id}}" handles hostile input harmlessly
+"""
+
+
+def test_a_scenario_naming_what_a_served_contract_lacks_is_stopped_before_its_first_step(reference_stack):
+    stack, options, project = reference(reference_stack)
+    catalogue.load(REPO / "steps")
+    scenario = parse_feature(WRONG_LATE).scenarios[0]
+
+    assert preflight.problems(scenario.all_steps, preflight.Scope(project, options)) == []  # not served yet
+    with pytest.raises(TestDataError) as stopped:
+        preflight.check_scenario(scenario, preflight.Scope(project, options, documents.load(options, stack)))
+
+    message = str(stopped.value)
+    assert message.startswith("Nothing was started: ")
+    assert "no operation 'POST /order'; did you mean POST /orders" in message
+    assert "names the role 'auditor'" in message
+    assert "GET /orders/{{order_id}}" not in message  # named as the document writes it: found

@@ -225,8 +225,8 @@ def load(stack, documents: dict, settings, service: str, cache: dict | None = No
 
 def vet(scope: preflight.Scope, service: str, operation: str | None = None, role: str | None = None, **_) -> None:
     """The pre-flight of a security step: the compose file has the service and the settings give it an OpenAPI
-    document; when that document is a file, it has the operation and names the role. (A document the service
-    serves is read when the stack is up; the step checks the same before it sends anything.)"""
+    document, which has the operation and names the role. Before the stack starts only a document kept in a
+    file can be read; each scenario's own pre-flight also reads the ones the services serve."""
     preflight.service(scope, service)
     if scope.project is None or "{" in service:
         return
@@ -235,14 +235,27 @@ def vet(scope: preflight.Scope, service: str, operation: str | None = None, role
         raise TestDataError(f"the security checks read each operation's roles from '{service}''s OpenAPI document, "
                             f"and the settings give it none: set {scope.settings.where(f'services.{service}.openapi')} to "
                             f"\"/openapi.json\" (a path it serves) or a JSON/YAML file")
-    if source.startswith("/") or (operation is None and role is None):
+    if operation is None and role is None:
         return
-    try:
-        found = parse(service, served.read_file(service, resolve(scope.settings.root, source)), source,
-                      scope.settings["security.roles_field"])
-    except CrucibleError:
-        return  # a document that cannot be read stops the run when the stack comes up, with its own message
+    found = _document_of(scope, service, source)
+    if found is None:
+        return
     if operation is not None and not _PARAMETER.search(_ESCAPED.sub("", operation)):
         found.operation(_ESCAPED.sub(r"{\1}", operation))
     if role is not None and "{" not in role:
         found.check_role(role)
+
+
+def _document_of(scope: preflight.Scope, service: str, source: str) -> Contract | None:
+    """The security view of the service's document if the pre-flight can see it yet (None: not yet, or unreadable:
+    the run says why when it reads the documents)."""
+    roles_field = scope.settings["security.roles_field"]
+    if scope.documents is not None and service in scope.documents:
+        read = scope.documents[service]
+        return parse(service, read.document, read.source, roles_field)
+    if source.startswith("/"):
+        return None
+    try:
+        return parse(service, served.read_file(service, resolve(scope.settings.root, source)), source, roles_field)
+    except CrucibleError:
+        return None

@@ -6,7 +6,7 @@ Tokens are signed as `[auth]` says (`auth.scheme = "jwt"`). Each check attaches 
 the report and fails naming every call that disagrees. An unknown service, or one the settings give
 no document, stops the run before anything starts; so do an operation the document does not have and
 a role it never names when the document is a file (a document the service serves is read when the
-stack is up, and the step checks the same before it sends any request).
+stack is up, and each scenario checks the same before its first step).
 """
 
 from behave import then
