@@ -20,7 +20,8 @@ from behave.configuration import Configuration
 
 from crucible import console, scaffold, secrets, settings
 from crucible.errors import CrucibleError, ReportError, SettingsError
-from crucible.report import flaky, gate, safety, sections
+from crucible.parallel import coordinator, plan
+from crucible.report import flaky, gate, merge, safety, sections
 from crucible.report import results as report
 from crucible.settings import Settings
 from crucible.stack import compose, engine, images, running, session
@@ -89,11 +90,21 @@ def cmd_check(args, options: Settings) -> int:
 
 
 def cmd_up(args, options: Settings) -> int:
-    """Bring the stack up and leave it running; print and save each service's URL."""
+    """Bring the stack up and leave it running; print and save each service's URL.
+
+    When `up` already left one running, say whether it is current; with --refresh rebuild and restart
+    only its stale services (changed definition, build inputs or image).
+    """
     timings = Timings()
     project = session.load_project(options)
-    client, _ = session.prepare(project, timings)
-    stack = session.start(client, project, timings, keep=True)
+    client = engine.ensure()
+    kept = session.kept(client, project)
+    if kept:
+        stack = session.attach(client, project, kept, refresh=args.refresh or options["run.refresh"])
+        log.info("Stack '%s' was already up (run %s).", project.name, stack.run_id)
+    else:
+        client, _ = session.prepare(project, timings)
+        stack = session.start(client, project, timings, keep=True)
     path = stack_json(options)
     stack.write_urls(path)
     for name, url in stack.urls().items():
@@ -166,9 +177,24 @@ def contract_sections(options: Settings, results: Path) -> dict[str, str]:
 
 
 def cmd_report(args, options: Settings) -> int:
-    """Generate the single-file Allure report and print where it is and a one-line summary."""
-    make_report(options, Path(args.results) if args.results else options.path("report.results"))
+    """Generate the single-file Allure report and print where it is and a one-line summary.
+
+    With several --results folders (e.g. the shards of one run), they are merged first, as `merge` does.
+    """
+    folders = [Path(f) for f in args.results or []]
+    if len(folders) > 1:
+        return cmd_merge(argparse.Namespace(folders=folders), options)
+    make_report(options, folders[0] if folders else options.path("report.results"))
     return 0
+
+
+def cmd_merge(args, options: Settings) -> int:
+    """Merge several results folders (the shards of one run) into one, then make the report: one history entry.
+
+    The merged results go to the setting report.results; shards are checked: all of one plan, each once.
+    """
+    summary = make_report(options, merge.merge([Path(f) for f in args.folders], options.path("report.results")))
+    return 1 if summary["failed"] or summary["broken"] else 0
 
 
 def named_paths(behave_args: list[str]) -> list[str]:
@@ -211,23 +237,73 @@ def behave_command(options: Settings, behave_args: list[str], results: Path) -> 
     return [sys.executable, "-m", "behave", *formats, "--logging-level", "WARNING", *behave_args, *paths]
 
 
+def selection(options: Settings, behave_args: list[str]) -> list[str]:
+    """behave's options with the features to run: the paths they name, else the settings' features folder."""
+    return [*behave_args, *([] if named_paths(behave_args) else [str(options.path("features"))])]
+
+
+def run_options(args, options: Settings) -> tuple[int, tuple[int, int] | None]:
+    """The checked --workers and --shard of `crucible run` (bad values stop here, before anything starts)."""
+    count = options["run.workers"] if getattr(args, "workers", None) is None else args.workers
+    if count < 1:
+        raise SettingsError(f"--workers {count}: give at least 1 (the number of behave processes sharing the stack), "
+                            f"e.g. --workers 2")
+    shard = getattr(args, "shard", None)
+    return count, plan.parse_shard(shard) if shard else None
+
+
+def planned_run(options: Settings, behave_args: list[str], command: list[str], count: int,
+                shard: tuple[int, int] | None) -> int | None:
+    """Run the selected items with workers and/or as one shard; None when the options select nothing."""
+    history = options.path("report.history")
+    items = plan.select(options.root, selection(options, behave_args), history, options["run.disruptive_tags"])
+    if not items:
+        return None
+    timed = bool(plan.durations(history))
+    log.info("Planned %d items from %s", len(items), f"the durations in {history}" if timed else
+             "scenario counts (no history yet)")
+    extra = {}
+    if shard:
+        index, total = shard
+        part = plan.split(items, total)[index - 1]
+        extra = {"shard": f"{index}/{total}", "shard.plan": plan.plan_id(items, total),
+                 "shard.scenarios": str(sum(item.scenarios for item in part))}
+        log.info("Shard %d/%d (plan %s): %d of %d scenarios", index, total, extra["shard.plan"],
+                 sum(i.scenarios for i in part), sum(i.scenarios for i in items))
+        if not part:
+            coordinator.add_environment(options.path("report.results"), extra)
+            log.info("Shard %d/%d has nothing to run: the suite has fewer items than shards.", index, total)
+            return 0
+        items = part
+    return coordinator.run(options, command, plan.ordered(items, count), count, extra, timed)
+
+
 def cmd_run(args, options: Settings, behave_args: list[str]) -> int:
     """Check the features, run them against the stack, write the report; exit 1 if a scenario failed or none ran."""
+    count, shard = run_options(args, options)
     project = session.load_project(options)  # a compose file that cannot be used stops here too
     states = options.path("pact.states")
     checked = feature_paths(options, behave_args) + ([str(states)] if states.is_dir() else [])
     if feature_check.check(checked, options, project, behave_args):
         return 1
+    engine.ensure()
     results = options.path("report.results")
     shutil.rmtree(results, ignore_errors=True)
     command = behave_command(options, behave_args, results)
-    log.info("Running: behave %s", " ".join(command[3:]))
     try:
-        status = subprocess.run(command, cwd=options.root, stdin=subprocess.DEVNULL, timeout=RUN_TIMEOUT_S,
-                                env=settings.child_env(options)).returncode
+        if count == 1 and shard is None:
+            log.info("Running: behave %s", " ".join(command[3:]))
+            status = subprocess.run(command, cwd=options.root, stdin=subprocess.DEVNULL, timeout=RUN_TIMEOUT_S,
+                                    env=settings.child_env(options)).returncode
+        else:
+            status = planned_run(options, behave_args, command, count, shard)
+            if status is None:
+                return _nothing_ran(options, behave_args)
     except KeyboardInterrupt:
         log.error("Interrupted")
         return 130
+    if shard:
+        return _shard_summary(results, shard, status)
     try:
         summary = make_report(options, results)
     except CrucibleError as exc:
@@ -243,11 +319,27 @@ def cmd_run(args, options: Settings, behave_args: list[str]) -> int:
                       "(make pacts) and commit %s.", options.path("pact.folder"))
             return 1
     if status == 0 and ran == 0:
-        log.error("No scenario ran: the features under %s hold no scenario that the options select "
-                  "(a --tags expression that matches nothing, a Scenario Outline without Examples, or a "
-                  "keyword typo that turns scenarios into description text). Nothing was tested.",
-                  ", ".join(feature_paths(options, behave_args)))
-        return 1
+        return _nothing_ran(options, behave_args)
+    return status
+
+
+def _nothing_ran(options: Settings, behave_args: list[str]) -> int:
+    """Say that the run tested nothing; exit code 1."""
+    log.error("No scenario ran: the features under %s hold no scenario that the options select "
+              "(a --tags expression that matches nothing, a Scenario Outline without Examples, or a "
+              "keyword typo that turns scenarios into description text). Nothing was tested.",
+              ", ".join(feature_paths(options, behave_args)))
+    return 1
+
+
+def _shard_summary(results: Path, shard: tuple[int, int], status: int) -> int:
+    """A shard makes no report of its own (the merge does): print its counts and where its results are."""
+    summary = report.summarise(results) if results.is_dir() else report.count([])
+    log.info("Shard %d/%d: %s. Results in %s; make the report from every shard's results with "
+             "`crucible merge DIR ...`.", *shard, report.one_line(summary), results)
+    sys.stdout.write(f"scenarios: {summary['passed']} passed, {summary['failed'] + summary['broken']} failed, "
+                     f"{summary['skipped']} skipped\n")
+    sys.stdout.flush()
     return status
 
 
@@ -326,14 +418,23 @@ def parser() -> argparse.ArgumentParser:
     command("setup", cmd_setup)
     check = command("check", cmd_check)
     check.add_argument("files", nargs="*", metavar="FILE", help="compose file(s) to check, merged in order")
-    command("up", cmd_up)
+    up = command("up", cmd_up)
+    up.add_argument("--refresh", action="store_true", help="rebuild and restart the stale services of the stack "
+                    "`up` left running (their compose definition, build inputs or image changed)")
     command("down", cmd_down)
-    command("run", cmd_run, epilog="Any other option goes to behave, e.g. crucible run --tags=@checkout.")
+    run = command("run", cmd_run, epilog="Any other option goes to behave, e.g. crucible run --tags=@checkout.")
+    run.add_argument("--workers", type=int, metavar="N", help="behave processes sharing one stack (default: the "
+                     "setting run.workers, 1); scenarios are handed out longest first, disruptive ones last")
+    run.add_argument("--shard", metavar="K/N", help="run only the K-th of N parts of the suite, balanced by the "
+                     "history's durations (one CI job per part; `crucible merge` makes the report)")
     command("pacts", cmd_pacts, epilog="Any other option goes to behave.")
     flk = command("flaky", cmd_flaky, epilog="Any other option goes to behave.")
     flk.add_argument("--runs", type=int, default=5, help="how many runs to compare (default 5)")
     rep = command("report", cmd_report)
-    rep.add_argument("--results", help="results folder (default: the setting report.results)")
+    rep.add_argument("--results", action="append", help="results folder (default: the setting report.results); "
+                     "give it more than once to merge several")
+    mrg = command("merge", cmd_merge)
+    mrg.add_argument("folders", nargs="+", metavar="DIR", help="results folders to merge, e.g. one per shard")
     gat = command("gate", cmd_gate)
     gat.add_argument("--results", help="results folder (default: the setting report.results)")
     gat.add_argument("--config", help="rules file (default: the setting report.gate)")

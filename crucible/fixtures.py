@@ -41,14 +41,8 @@ def crucible_stack(context):
     context.settings = options
     project = session.load_project(options)
     context.secrets = secrets.of_project(project, options)
-    attach = options["run.attach"]
-    if attach:
-        client, image_ids = session.connect(project, timings)
-        stack = session.attach(client, project, None if attach == "kept" else attach)
-        log.info("Attached to run %s of '%s' (it stays up)", stack.run_id, project.name)
-    else:
-        client, image_ids = session.prepare(project, timings)
-        stack = session.start(client, project, timings)
+    client, image_ids, stack, owned = session.open_stack(project, options["run.attach"], options["run.refresh"],
+                                                         timings)
     contracts = None
     try:
         for name, url in stack.urls().items():
@@ -63,12 +57,9 @@ def crucible_stack(context):
         if contracts is not None:
             contracts.write(options.path("report.results"))
         tap = getattr(getattr(context, "audit", None), "tap", None)
-        if attach and tap is not None:
+        if not owned and tap is not None:
             tap.remove()  # the kept stack stays; the audit's queue of this run goes
-        if not attach:
-            with timings.phase("teardown"), signals.held():
-                removed = stack.down()
-            log.info("Removed %d containers/networks/volumes of run %s", removed, stack.run_id)
+        session.close_stack(stack, owned, timings)
         log.info(timings.summary())
 
 
@@ -95,7 +86,8 @@ def _environment(client, stack, image_ids: dict[str, str]) -> dict[str, str]:
         "project": stack.project.name,
         "compose.file": ", ".join(map(str, stack.project.files or (stack.project.path,))),
         "engine.version": f"Docker {version.get('Version')} (API {version.get('ApiVersion')})",
-        "engine.host": engine.host(client),
+        "engine.address": engine.address(client).url,
+        "engine.host": stack.host,
     }
     for name, image_id in sorted(image_ids.items()):
         props[f"service.{name}.image"] = f"{stack.project.services[name].image} {image_id.removeprefix('sha256:')[:12]}"

@@ -25,6 +25,7 @@ COMPOSE_CANDIDATES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "doc
 AUTH_SCHEMES = ("none", "basic", "bearer", "jwt")
 # What a [services.NAME] table may set, and of which type.
 SERVICE_KEYS = {"port": int, "openapi": str}
+BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,12 @@ KEYS = [
         aliases=("attach",)),
     Key("run.retry", int, 0, "run a failed scenario this many more times; late passes are marked flaky",
         aliases=("retry",)),
+    Key("run.refresh", bool, False, "with run.attach: rebuild and restart the kept stack's stale services "
+        "before running (what `crucible up --refresh` does)", aliases=("refresh",)),
+    Key("run.workers", int, 1, "behave processes sharing one stack (`crucible run --workers N` wins)",
+        aliases=("workers",)),
+    Key("run.disruptive_tags", list, ["disruptive", "faults", "resilience"], "tags of scenarios that stop, "
+        "restart or break services: with workers they run last, one at a time, while nothing else runs"),
 ]
 BY_NAME = {key.name: key for key in KEYS}
 ALIASES = {alias: key.name for key in KEYS for alias in key.aliases}
@@ -258,6 +265,8 @@ def _coerce(key: Key, value: Any, origin: str) -> Any:
     if value is None:
         return None
     kind = key.kind
+    if kind is bool and isinstance(value, str) and value.strip().lower() in BOOLEANS:
+        return BOOLEANS[value.strip().lower()]
     if kind is list and isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     if kind in (int, float) and isinstance(value, str):

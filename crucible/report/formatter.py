@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import traceback
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from behave.runner_util import make_undefined_step_snippet
 
 from crucible import settings
 from crucible.errors import ContractViolation, CrucibleError, SettingsError
+from crucible.parallel.claims import WORKER_ENV
 from crucible.settings import Settings
 from crucible.report.results import ReportError
 
@@ -256,6 +258,10 @@ class CrucibleListener(AllureListener):
         if LabelType.STORY not in names:
             story = stories[-1] if stories else (getattr(scenario, "_row", None) and _outline_name(scenario))
             labels.append(Label(name=LabelType.STORY, value=story or scenario.name or scenario.keyword))
+        worker = os.environ.get(WORKER_ENV)
+        if worker:  # crucible run --workers: the timeline shows which worker ran what
+            labels = [label for label in labels if label.name != LabelType.THREAD]
+            labels.append(Label(name=LabelType.THREAD, value=f"worker {worker}"))
         owners = [value for kind, value in short if kind == "owner"]
         if owners:
             labels = [label for label in labels if label.name != "owner"]

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import time
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -176,6 +177,22 @@ def write_executor(results_dir: Path, info: dict) -> None:
     path = results_dir / "executor.json"
     path.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     log.debug("wrote %s", path)
+
+
+def write_unfinished(results_dir: Path, full_name: str, key: str, message: str) -> Path:
+    """Write a broken result for a scenario that never finished (its worker died): the report shows it."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    feature, _, name = full_name.partition(": ")
+    stamp = int(time.time() * 1000)
+    result = {
+        "uuid": str(uuid.uuid4()), "historyId": hashlib.md5(key.encode()).hexdigest(), "name": name or full_name,
+        "fullName": full_name, "status": "broken", "stage": "finished", "start": stamp, "stop": stamp,
+        "statusDetails": {"message": message},
+        "labels": [{"name": "feature", "value": feature}, {"name": "defect", "value": "environment"}],
+    }
+    path = results_dir / f"{result['uuid']}-result.json"
+    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return path
 
 
 def _tail(text: str, lines: int = TAIL_LINES) -> str:

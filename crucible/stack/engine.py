@@ -5,14 +5,22 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 from urllib.parse import urlparse
 
 import docker
+from docker.constants import DEFAULT_UNIX_SOCKET
+from docker.context import ContextAPI
+from docker.context.config import get_current_context_name, get_meta_dir
 from docker.errors import APIError, DockerException
+from docker.tls import TLSConfig
+from docker.utils import kwargs_from_env
 from requests import ConnectionError as RequestsConnectionError
 from requests import RequestException
 
@@ -21,6 +29,9 @@ from crucible.errors import EngineUnavailable
 
 log = logging.getLogger(__name__)
 
+HOST_ENV = "CRUCIBLE_ENGINE_HOST"
+BIND_ENV = "CRUCIBLE_ENGINE_BIND"
+WILDCARDS = ("0.0.0.0", "::", "")
 PID_FILE = Path("/var/run/docker.pid")
 DOCKERD_LOG = Path("/var/log/crucible-dockerd.log")
 HOW_TO = (
@@ -30,16 +41,84 @@ HOW_TO = (
 )
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the engine is: its address, where that came from, its TLS settings."""
+
+    url: str
+    source: str
+    tls: TLSConfig | None = None
+
+    @property
+    def remote(self) -> bool:
+        """True for an engine reached over the network (tcp:// or ssh://), even on this machine's loopback."""
+        return urlparse(self.url).scheme in ("tcp", "http", "https", "ssh")
+
+
+def endpoint(environ: Mapping[str, str] | None = None) -> Endpoint:
+    """The engine the docker CLI would use: DOCKER_HOST (with its TLS settings), else the current Docker
+    context (DOCKER_CONTEXT, or ``currentContext`` in the Docker config), else the local socket."""
+    environ = os.environ if environ is None else environ
+    if environ.get("DOCKER_HOST"):
+        _check_tls_files(environ)
+        return Endpoint(environ["DOCKER_HOST"], "DOCKER_HOST", kwargs_from_env(environment=environ).get("tls"))
+    name = environ.get("DOCKER_CONTEXT") or get_current_context_name()
+    if name and name != "default":
+        source = f"Docker context '{name}' ({'DOCKER_CONTEXT' if environ.get('DOCKER_CONTEXT') else 'the Docker config'})"
+        try:
+            context = ContextAPI.get_context(name)
+        except Exception as exc:  # docker-py raises a bare Exception for a corrupt meta.json
+            raise EngineUnavailable(f"{source} cannot be read: {exc}") from None
+        if context is None or not context.Host:
+            raise EngineUnavailable(f"{source} does not exist (looked in {Path(get_meta_dir()).parent}). "
+                                    f"`docker context ls` lists the contexts; unset DOCKER_CONTEXT to use the "
+                                    f"local engine.")
+        return Endpoint(context.Host, source, context.TLSConfig)
+    return Endpoint(DEFAULT_UNIX_SOCKET.removeprefix("http+"), "the local socket")
+
+
+def _check_tls_files(environ: Mapping[str, str]) -> None:
+    """With DOCKER_TLS_VERIFY or DOCKER_CERT_PATH set, the client certificate files must exist; name the missing ones."""
+    verify = environ.get("DOCKER_TLS_VERIFY", "") != ""
+    if not verify and not environ.get("DOCKER_CERT_PATH"):
+        return
+    folder = Path(environ.get("DOCKER_CERT_PATH") or Path.home() / ".docker")
+    needed = ["ca.pem", "cert.pem", "key.pem"] if verify else ["cert.pem", "key.pem"]
+    missing = [name for name in needed if not (folder / name).is_file()]
+    if missing:
+        why = "DOCKER_TLS_VERIFY is set" if verify else "DOCKER_CERT_PATH is set"
+        raise EngineUnavailable(
+            f"{why} for DOCKER_HOST={environ['DOCKER_HOST']}, but {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} missing in {folder}"
+            f"{'' if environ.get('DOCKER_CERT_PATH') else ' (the default when DOCKER_CERT_PATH is unset)'}. "
+            f"Put the engine's CA and client certificate there (ca.pem, cert.pem, key.pem), point "
+            f"DOCKER_CERT_PATH at the folder that holds them, or unset DOCKER_TLS_VERIFY for an engine without TLS.")
+
+
+def how_to(where: Endpoint) -> str:
+    """What to do when the engine does not answer."""
+    if where.remote:
+        return (f"check that the engine at {where.url} runs and that this machine can reach it "
+                f"(`docker -H {where.url} info`), or unset DOCKER_HOST / DOCKER_CONTEXT to use a local engine.")
+    return HOW_TO
+
+
 def connect(timeout: float = 60.0) -> docker.DockerClient:
-    """Return a client for the engine named by DOCKER_HOST (or the default socket); raise if none answers."""
-    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    """Return a client for the engine the docker CLI would use (see :func:`endpoint`); raise if none answers."""
+    where = endpoint()
+    if where.url.startswith("ssh://") and not shutil.which("ssh"):
+        raise EngineUnavailable(f"{where.source} is {where.url}, and reaching an engine over ssh needs the ssh "
+                                f"client: install it (e.g. `apt-get install openssh-client`).")
     try:
-        client = docker.from_env(timeout=int(timeout))
+        client = docker.DockerClient(base_url=where.url, tls=where.tls or False, timeout=int(timeout),
+                                     use_ssh_client=where.url.startswith("ssh://"))
         client.ping()
-        return client
     except DockerException as exc:
         reason = str(exc).splitlines()[0][:300]
-        raise EngineUnavailable(f"No Docker engine answers at {where}: {reason}\n  what to do: {HOW_TO}") from None
+        raise EngineUnavailable(f"No Docker engine answers at {where.url} ({where.source}): {reason}\n"
+                                f"  what to do: {how_to(where)}") from None
+    client.crucible_endpoint = where
+    return client
 
 
 def can_install() -> bool:
@@ -94,7 +173,7 @@ def guard(what: str):
     except (DockerException, RequestException) as exc:
         if isinstance(exc, APIError) and exc.response is not None and exc.response.status_code < 500:
             raise
-        where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        where = os.environ.get("DOCKER_HOST") or os.environ.get("DOCKER_CONTEXT") or "unix:///var/run/docker.sock"
         reason = f"cannot connect to {where}" if isinstance(exc, RequestsConnectionError) else str(exc)[:200]
         raise EngineUnavailable(
             f"The Docker engine stopped answering while {what} ({reason}). This is an environment "
@@ -103,12 +182,49 @@ def guard(what: str):
         ) from None
 
 
+def address(client: docker.DockerClient) -> Endpoint:
+    """The endpoint a client talks to (the one :func:`connect` used, else the client's own base URL)."""
+    found = getattr(client, "crucible_endpoint", None)
+    return found or Endpoint(client.api.base_url, "the client")
+
+
 def host(client: docker.DockerClient) -> str:
-    """The host name where published ports are reached, taken from the engine's address."""
-    url = urlparse(client.api.base_url)
-    if url.scheme in ("http", "https", "tcp") and url.hostname and url.hostname != "localhost":
+    """Where the engine's machine is reached from here: $CRUCIBLE_ENGINE_HOST, else the host of its address
+    (tcp:// or ssh://), else 127.0.0.1 for a local socket."""
+    if os.environ.get(HOST_ENV):
+        return os.environ[HOST_ENV]
+    url = urlparse(address(client).url)
+    if url.scheme in ("http", "https", "tcp", "ssh") and url.hostname and url.hostname != "localhost":
         return url.hostname
     return "127.0.0.1"
+
+
+def bind_address(client: docker.DockerClient) -> str:
+    """The address published ports bind to on the engine's machine: $CRUCIBLE_ENGINE_BIND, else 127.0.0.1 for a
+    local engine, else the engine's own address as this machine resolves it (reachable from here, and only
+    on that network interface of the engine's machine)."""
+    if os.environ.get(BIND_ENV):
+        return os.environ[BIND_ENV]
+    where = address(client)
+    if not where.remote:
+        return "127.0.0.1"
+    name = urlparse(where.url).hostname or "127.0.0.1"
+    try:
+        return socket.gethostbyname("127.0.0.1" if name == "localhost" else name)
+    except OSError as exc:
+        raise EngineUnavailable(f"Cannot resolve {name}, the host of {where.url} ({where.source}): {exc}. Set "
+                                f"{BIND_ENV} to the address published ports should bind to on that machine, "
+                                f"and {HOST_ENV} to where this machine reaches it.") from None
+
+
+def reach(client: docker.DockerClient, bound: str | None) -> str:
+    """Where to reach a port the engine published on ``bound``: $CRUCIBLE_ENGINE_HOST, else that address, else
+    (bound to every interface) the engine's host."""
+    if os.environ.get(HOST_ENV):
+        return os.environ[HOST_ENV]
+    if bound and bound not in WILDCARDS:
+        return bound
+    return host(client)
 
 
 def _dockerd_alive() -> bool:

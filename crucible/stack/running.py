@@ -21,7 +21,7 @@ from docker.models.containers import Container
 from docker.models.volumes import Volume
 from docker.types import IPAMConfig, IPAMPool, Mount, Ulimit
 
-from crucible.stack import engine, files, readiness
+from crucible.stack import engine, files, fingerprint, readiness
 from crucible.stack.compose import COMPLETED, STARTED, Hook, Project, Service
 from crucible.errors import ServiceNotFound, StartupError
 
@@ -88,7 +88,8 @@ class Stack:
         self.project = project
         self.run_id = run_id or new_run_id()
         self.owner = KEEP if keep else owner_tag()
-        self.host = engine.host(client)
+        self.bind = engine.bind_address(client)
+        self.host = engine.reach(client, self.bind)
         self.network_name = f"{project.name}-{self.run_id}"
         self.running: dict[str, Running] = {}
         self._containers: dict[str, str] = {}  # service -> container id, as soon as it is created
@@ -103,7 +104,8 @@ class Stack:
 
     @classmethod
     def attach(cls, client: docker.DockerClient, project: Project, run_id: str | None = None) -> "Stack":
-        """A Stack for a run already on the engine (the newest kept one unless ``run_id`` is given)."""
+        """A Stack for a run already on the engine (the newest kept one unless ``run_id`` is given), holding the
+        services that have a running container."""
         kept = [rid for rid, owner in runs(client, project.name).items() if run_id in (rid, None) and
                 (owner == KEEP or run_id)]
         if not kept:
@@ -116,16 +118,17 @@ class Stack:
             name = container.labels.get(LABEL_SERVICE)
             if name in project.services:
                 found.running[name] = Running(project.services[name], container, _published(container))
-        missing = sorted(set(project.services) - set(found.running))
-        if missing:
-            raise StartupError(f"Run {found.run_id} of '{project.name}' has no running container for: "
-                                  f"{', '.join(missing)}. Run `crucible down` then `crucible up`.")
+                if _bound(container) is not None:
+                    found.host = engine.reach(client, _bound(container))
         return found
 
     def up(self) -> None:
         """Create the run's networks and volumes, then start every service as soon as its dependencies allow."""
         log.info("Starting stack '%s' (run %s) on network %s", self.project.name, self.run_id,
                  self.network_name)
+        if engine.address(self.client).remote:
+            log.info("Published ports bind to %s on the engine's machine (%s), reached at %s", self.bind,
+                     engine.address(self.client).url, self.host)
         self._create_networks()
         self._create_volumes()
         services = self.project.services
@@ -230,7 +233,8 @@ class Stack:
         return readiness.for_service(service.healthcheck)
 
     def _create(self, service: Service) -> Container:
-        """Create the service's container on its networks, ports on 127.0.0.1, volumes and files in place."""
+        """Create the service's container on its networks, ports on the engine's bind address, volumes and files
+        in place."""
         api = self.client.api
         networks = list(service.networks)
         try:
@@ -241,7 +245,8 @@ class Stack:
                 name=self.container_name(service.name),
                 hostname=None if self._shares_network(service) else (service.hostname or service.name),
                 domainname=service.domainname, user=service.user, working_dir=service.working_dir,
-                environment=service.environment, labels={**service.labels, **self.labels, LABEL_SERVICE: service.name},
+                environment=service.environment,
+                labels={**service.labels, **self.labels, **fingerprint.labels(service), LABEL_SERVICE: service.name},
                 ports=None if self._shares_network(service) else [
                     tuple(key.split("/")) for key in dict.fromkeys([*(p.key for p in service.ports), *service.expose])],
                 stop_signal=service.stop_signal, tty=service.tty, stdin_open=service.stdin_open,
@@ -274,7 +279,7 @@ class Stack:
         """The engine's host configuration of a service, as keyword arguments."""
         bindings: dict[str, list] = {}
         for port in service.ports:
-            bindings.setdefault(port.key, []).append(("127.0.0.1", port.host))
+            bindings.setdefault(port.key, []).append((self.bind, port.host))
         mode = service.network_mode
         if mode and mode.startswith("service:"):
             mode = f"container:{self._containers[mode.split(':', 1)[1]]}"
@@ -328,7 +333,37 @@ class Stack:
                 hint = (f"\n  hint: a host port of '{service.name}' ({', '.join(fixed)}) is already taken by "
                         f"another process; free it, or publish just the container port (e.g. \"8000\") "
                         f"so a random free host port is used.")
+            elif "cannot assign requested address" in detail:
+                hint = (f"\n  hint: ports bind to {self.bind}, which is no address of the engine's machine: set "
+                        f"{engine.BIND_ENV} to one of its addresses (0.0.0.0 binds every interface, so anyone "
+                        f"who reaches that machine reaches the services).")
             raise StartupError(f"Cannot start service '{service.name}': {detail}{hint}") from None
+
+    def containers(self) -> dict[str, Container]:
+        """Service -> container of every container of this run (running or not, also of removed services)."""
+        filters = {"label": [f"{LABEL_PROJECT}={self.project.name}", f"{LABEL_RUN}={self.run_id}"]}
+        return {c.labels[LABEL_SERVICE]: c for c in self.client.containers.list(all=True, filters=filters)
+                if LABEL_SERVICE in c.labels}
+
+    def replace(self, names: set[str]) -> None:
+        """Remove these services' containers and start them again from the current definition, dependencies
+        first; a name that is no longer in the compose file is only removed."""
+        existing = self.containers()
+        for name in sorted(names - set(self.project.services)):
+            existing[name].remove(force=True, v=True)
+            log.info("  %-12s removed (no longer in the compose file)", name)
+        for level in self.project.levels():
+            for name in [n for n in level if n in names]:
+                if name in existing:
+                    existing[name].remove(force=True, v=True)
+                self.running.pop(name, None)
+                service = self.project.services[name]
+                container = self._create(service)
+                self._start(service, container)
+                waited = readiness.for_service(service.healthcheck).wait_until_ready(container, name)
+                container.reload()
+                self.running[name] = Running(service, container, _published(container), waited)
+                log.info("  %-12s replaced, ready after %.1fs", name, waited)
 
     def url(self, service: str, port: int | None = None) -> str:
         """The base URL of a service's published port (by default its first in the compose file)."""
@@ -475,6 +510,14 @@ def _published(container: Container) -> dict[int, int]:
         if bindings and key.endswith("/tcp"):
             out[int(key.split("/")[0])] = int(bindings[0]["HostPort"])
     return out
+
+
+def _bound(container: Container) -> str | None:
+    """The host address a container's first published port is bound to, if it publishes one."""
+    for bindings in (container.attrs["NetworkSettings"]["Ports"] or {}).values():
+        if bindings:
+            return bindings[0].get("HostIp")
+    return None
 
 
 def _resources(client: docker.DockerClient, filters: dict) -> list:

@@ -8,7 +8,8 @@ import docker
 
 from crucible import signals
 from crucible.settings import Settings
-from crucible.stack import compose, engine, images, running
+from crucible.errors import StartupError
+from crucible.stack import compose, engine, fingerprint, images, running
 from crucible.stack.compose import Project
 from crucible.stack.running import Stack
 from crucible.timings import Timings
@@ -61,6 +62,56 @@ def start(client: docker.DockerClient, project: Project, timings: Timings, keep:
     return stack
 
 
-def attach(client: docker.DockerClient, project: Project, run_id: str | None) -> Stack:
-    """Use a stack that is already running (left by `crucible up`) instead of starting one."""
-    return Stack.attach(client, project, run_id)
+def kept(client: docker.DockerClient, project: Project) -> str | None:
+    """The id of a stack of the project that `crucible up` left running, if there is one."""
+    found = [run_id for run_id, owner in running.runs(client, project.name).items() if owner == running.KEEP]
+    return found[0] if found else None
+
+
+def attach(client: docker.DockerClient, project: Project, run_id: str | None, refresh: bool = False) -> Stack:
+    """Use a stack that is already running (left by `crucible up`) instead of starting one.
+
+    Says which services are stale (their definition, build inputs or image changed since they started);
+    with ``refresh`` rebuilds their images and restarts only those.
+    """
+    stack = Stack.attach(client, project, run_id)
+    stale = fingerprint.stale(client, project, stack.containers())
+    if stale and refresh:
+        log.info("Refreshing %d stale service(s) of run %s:\n%s", len(stale), stack.run_id,
+                 "\n".join(f"  {item}" for item in stale))
+        for item in stale:
+            if not item.gone and project.services[item.service].build:
+                images.build(client, project.services[item.service])
+        stack.replace({item.service for item in stale})
+    elif stale:
+        log.warning("The kept stack (run %s) is stale: it is not what the project would start now, so it would "
+                    "test old code:\n%s\n  Rebuild and restart only these: `crucible up --refresh` (or run with "
+                    "-D refresh=1).", stack.run_id, "\n".join(f"  {item}" for item in stale))
+    missing = sorted(set(project.services) - set(stack.running))
+    if missing:
+        raise StartupError(f"Run {stack.run_id} of '{project.name}' has no running container for: "
+                           f"{', '.join(missing)}. Run `crucible up --refresh` to start them.")
+    return stack
+
+
+def open_stack(project: Project, attach_to: str | None, refresh: bool,
+               timings: Timings) -> tuple[docker.DockerClient, dict[str, str], Stack, bool]:
+    """The run's stack: the kept one ``attach_to`` names (``kept`` or a run id), else a new one.
+
+    Returns the client, the image ids, the stack, and whether this run owns it (and removes it at the end).
+    """
+    if attach_to:
+        client, image_ids = connect(project, timings)
+        stack = attach(client, project, None if attach_to == "kept" else attach_to, refresh=refresh)
+        log.info("Attached to run %s of '%s' (it stays up)", stack.run_id, project.name)
+        return client, image_ids, stack, False
+    client, image_ids = prepare(project, timings)
+    return client, image_ids, start(client, project, timings), True
+
+
+def close_stack(stack: Stack, owned: bool, timings: Timings) -> None:
+    """Remove the run's stack if the run owns it (signals held, so a second Ctrl-C cannot cut it short)."""
+    if owned:
+        with timings.phase("teardown"), signals.held():
+            removed = stack.down()
+        log.info("Removed %d containers/networks/volumes of run %s", removed, stack.run_id)

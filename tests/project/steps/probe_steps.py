@@ -3,6 +3,7 @@
 import logging
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from behave import given, then, when
 
@@ -51,3 +52,24 @@ def step_flip_flop(context, path):
     else:
         state.unlink()
     assert up, f"the flip-flop in {path} was down"
+
+
+@when('the service "{service}" restarts')
+def step_service_restarts(context, service):
+    """Example: When the service "app" restarts  (stopped with a 1 s grace period, then started again)"""
+    context.stack.stop_service(service, timeout=1)
+    context.stack.start_service(service)
+
+
+@then('the service "{service}" is reached at "{host}"')
+def step_service_reached_at(context, service, host):
+    """Example: Then the service "app" is reached at "127.0.0.1\""""
+    url = context.stack.url(service)
+    assert urlsplit(url).hostname == host, f"expected {service} to be reached at {host}, but its URL is {url}"
+
+
+@then('the logs of "{service}" say "{text}"')
+def step_logs_say(context, service, text):
+    """Example: Then the logs of "store" say "store booting\""""
+    logs = context.stack.logs()[service]
+    assert text in logs, f"expected the logs of {service} to say {text!r}, but they are: {logs[-500:]!r}"
