@@ -11,12 +11,18 @@ BEHAVE_ARGS ?=
 # Pact's telemetry off, for every tool of every target (the Pact core honours "true", not "1"; the harness sets it too).
 export PACT_DO_NOT_TRACK := true
 
-.PHONY: help setup deps browser run test unit up down report gate check clean flaky docs pacts
+# make run WORKERS=2 (behave processes sharing one stack), make run SHARD=1/2 (one part of the suite, for CI)
+WORKERS ?=
+SHARD ?=
+RUN_ARGS = $(if $(WORKERS),--workers $(WORKERS)) $(if $(SHARD),--shard $(SHARD))
+
+.PHONY: help setup deps browser run test unit up down report gate check clean flaky docs pacts merge
 
 help:
 	@echo "make run    bring the stack up, run every feature, write reports/allure-report/index.html"
 	@echo "make test   the harness's own tests, then the whole feature suite (what CI runs)"
-	@echo "make up     bring the stack up and leave it running (URLs in reports/stack.json)"
+	@echo "make run WORKERS=2   the same with 2 behave processes sharing one stack; SHARD=1/2 runs half"
+	@echo "make up     bring the stack up and leave it running (URLs in reports/stack.json); REFRESH=1 updates it"
 	@echo "make down   remove the stack that 'make up' left running"
 	@echo "make check  check docker/compose.yaml without starting anything"
 	@echo "make docs   regenerate docs/steps.md (the step catalogue) from the step definitions"
@@ -55,23 +61,25 @@ pacts: setup
 
 # Checks the features (every step defined, valid Gherkin) before anything starts, runs them, writes the report.
 run: setup
-	$(CRUCIBLE) run $(BEHAVE_ARGS)
+	$(CRUCIBLE) run $(RUN_ARGS) $(BEHAVE_ARGS)
 
 unit: setup browser
 	$(PY) -m pytest tests
 
+# The whole suite runs with 2 workers: it checks the workers on the real platform and is quicker.
 test: setup browser
 	$(PY) -m pytest tests
 	$(CRUCIBLE) flaky --runs 2 --tags=@checkout
-	$(MAKE) --no-print-directory run
+	$(MAKE) --no-print-directory run WORKERS=2
 
 # Rerun the suite (or BEHAVE_ARGS) RUNS times against one stack; lists scenarios whose outcome changed.
 RUNS ?= 5
 flaky: setup
 	$(CRUCIBLE) flaky --runs $(RUNS) $(BEHAVE_ARGS)
 
+# make up REFRESH=1: rebuild and restart only the stale services of the stack up left running
 up: setup
-	$(CRUCIBLE) up
+	$(CRUCIBLE) up $(if $(REFRESH),--refresh)
 
 down: deps
 	$(CRUCIBLE) down
@@ -82,8 +90,12 @@ check: deps
 report: deps
 	$(CRUCIBLE) report
 
+# make merge SHARDS="shard-1 shard-2": one report (one history entry) from the shards' results folders
+merge: deps
+	$(CRUCIBLE) merge $(SHARDS)
+
 gate: deps
 	$(CRUCIBLE) gate
 
 clean:
-	rm -rf reports/allure-results reports/allure-report reports/stack.json
+	rm -rf reports/allure-results reports/allure-report reports/stack.json reports/workers

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import statistics
+import sys
 import time
 from pathlib import Path
 

@@ -25,11 +25,11 @@ FEATURES = {
     "one.feature": """Feature: One
   Scenario: The first sleeper
     Given the stack is up
-    When a step takes 1 seconds
+    When a step takes 0.5 seconds
     Then the service "app" is running
 
   Scenario: Wrong sums fail
-    When a step takes 1 seconds
+    When a step takes 0.5 seconds
     Then 2 apples are 3 apples
 """,
     "two.feature": """Feature: Two
@@ -39,11 +39,11 @@ FEATURES = {
 
     Examples:
       | seconds | count |
-      | 1       | 1     |
+      | 0.5     | 1     |
       | 0.5     | 2     |
 
   Scenario: The second sleeper
-    When a step takes 1 seconds
+    When a step takes 0.5 seconds
     Then the service "app" is running
 """,
     "three.feature": """@disruptive
@@ -56,21 +56,15 @@ Feature: Three
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
+def project(tmp_path_factory, engine_client):
     """A copy of tests/project with the features above; nothing of the project is left on the engine after."""
-    try:
-        client = engine.connect(timeout=10)
-    except Exception as exc:  # noqa: BLE001 - any failure means: no engine here
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Docker engine: {exc}")
     folder = tmp_path_factory.mktemp("parallel") / "project"
     shutil.copytree(ROOT / "tests" / "project", folder, ignore=shutil.ignore_patterns("reports", "scratch"))
     for name, text in FEATURES.items():
         (folder / "features" / name).write_text(text)
     yield folder
-    stack.reap(client, PROJECT, include_kept=True)
-    assert stack.runs(client, PROJECT) == {}
+    stack.reap(engine_client, PROJECT, include_kept=True)
+    assert stack.runs(engine_client, PROJECT) == {}
 
 
 def crucible(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

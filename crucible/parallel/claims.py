@@ -87,6 +87,18 @@ class Board:
             found[int(path.stem)] = Done(int(path.stem), data["status"], data["seconds"], data["worker"])
         return found
 
+    def ready(self, run_id: str) -> None:
+        """Tell the workers the stack is up, and its run id."""
+        self._write("ready", {"run_id": run_id})
+
+    def wait_ready(self, give_up: Callable[[], bool] = lambda: False) -> str | None:
+        """Wait until the stack is up; its run id, or None if a stop was asked (or ``give_up()``) first."""
+        while not self.stopped and not give_up():
+            if (self.folder / "ready").exists():
+                return json.loads((self.folder / "ready").read_text(encoding="utf-8"))["run_id"]
+            time.sleep(POLL_S)
+        return None
+
     def stop(self) -> None:
         """Ask every worker to claim nothing more."""
         (self.folder / "stop").touch()

@@ -48,8 +48,7 @@ def worker_command(behave: list[str]) -> list[str]:
 class Workers:
     """N behave worker processes on one board, watched until they have all ended."""
 
-    def __init__(self, options: Settings, behave: list[str], board: Board, count: int, run_id: str,
-                 timed: bool = False):
+    def __init__(self, options: Settings, behave: list[str], board: Board, count: int, timed: bool = False):
         self.options = options
         self.board = board
         self.items = board.items
@@ -62,8 +61,7 @@ class Workers:
             old.unlink()
         for number in range(1, count + 1):
             name = str(number)
-            env = {**settings.child_env(options), claims.ENV: str(board.folder), claims.WORKER_ENV: name,
-                   settings.env_name("run.attach"): run_id}
+            env = {**settings.child_env(options), claims.ENV: str(board.folder), claims.WORKER_ENV: name}
             out = None if count == 1 else self.outputs.enter_context(open(folder / f"worker-{name}.log", "w"))
             self.processes[name] = subprocess.Popen(worker_command(behave), cwd=options.root, env=env,
                                                     stdin=subprocess.DEVNULL, stdout=out,
@@ -77,7 +75,7 @@ class Workers:
 
     def watch(self) -> None:
         """Print each finished item until every worker has ended; mark items of a dead worker as lost."""
-        quiet_since = time.monotonic()
+        self.progress.started = quiet_since = time.monotonic()
         while True:
             running = [name for name, proc in self.processes.items() if proc.poll() is None]
             if self._report_new():
@@ -155,19 +153,29 @@ class Workers:
 
 def run(options: Settings, behave: list[str], items: list[Item], count: int,
         environment: dict[str, str] | None = None, timed: bool = False) -> int:
-    """Bring the stack up once, run ``items`` with ``count`` workers against it, take it down; the exit code."""
+    """Bring the stack up once, run ``items`` with ``count`` workers against it, take it down; the exit code.
+
+    The workers start first: they load steps and parse features while the stack comes up, then wait
+    for its run id on the board.
+    """
     results = options.path("report.results")
     timings = Timings()
     signals.install()
     project = session.load_project(options)
-    _, _, stack, owned = session.open_stack(project, options["run.attach"], options["run.refresh"], timings)
-    try:
-        with tempfile.TemporaryDirectory(prefix="crucible-claims-") as folder:
-            board = Board.create(Path(folder), items)
-            log.info("Running %d scenarios (%d items) with %d worker%s against run %s", sum(i.scenarios for i in items),
-                     len(items), count, "s" if count > 1 else "", stack.run_id)
+    with tempfile.TemporaryDirectory(prefix="crucible-claims-") as folder:
+        board = Board.create(Path(folder), items)
+        workers = Workers(options, behave, board, count, timed)
+        try:
+            _, _, stack, owned = session.open_stack(project, options["run.attach"], options["run.refresh"], timings)
+        except BaseException:
+            workers.stop()
+            workers.close()
+            raise
+        try:
+            board.ready(stack.run_id)
+            log.info("Running %d scenarios (%d items) with %d worker%s against run %s",
+                     sum(i.scenarios for i in items), len(items), count, "s" if count > 1 else "", stack.run_id)
             with timings.phase("scenarios"):
-                workers = Workers(options, behave, board, count, stack.run_id, timed)
                 try:
                     workers.watch()
                 except KeyboardInterrupt:
@@ -178,9 +186,9 @@ def run(options: Settings, behave: list[str], items: list[Item], count: int,
                     workers.close()
             _report_unfinished(results, items, workers)
             status = workers.verdict()
-    finally:
-        session.close_stack(stack, owned, timings)
-        log.info(timings.summary())
+        finally:
+            session.close_stack(stack, owned, timings)
+            log.info(timings.summary())
     add_environment(results, {"run.workers": str(count), **(environment or {})})
     return status
 

@@ -18,6 +18,7 @@ from behave.formatter._registry import make_formatters
 from behave.runner import Context, Runner
 from behave.runner_util import parse_features
 
+from crucible import settings
 from crucible.parallel import plan
 from crucible.parallel.claims import ENV, WORKER_ENV, Board
 
@@ -50,8 +51,13 @@ class ClaimingRunner(Runner):
         locations = [location for location in self.feature_locations() if not self.config.exclude(location)]
         features = parse_features(locations, language=self.config.lang)
         self.features.extend(features)
-        self.formatters = make_formatters(self.config, self.config.outputs)
         board = Board(Path(os.environ[ENV]))
+        self.coordinator = os.getppid()
+        run_id = board.wait_ready(self._orphaned)
+        if run_id is None:
+            return True  # the stack did not come up, or the run was stopped: the coordinator says why
+        os.environ[settings.env_name("run.attach")] = run_id
+        self.formatters = make_formatters(self.config, self.config.outputs)
         return self.run_model(features=self.claimed(board, features))
 
     def _orphaned(self) -> bool:
@@ -67,7 +73,6 @@ class ClaimingRunner(Runner):
     def claimed(self, board: Board, features: list):
         """Feature slices of the items this worker claims, in plan order; each finished one is recorded."""
         worker = os.environ.get(WORKER_ENV, str(os.getpid()))
-        self.coordinator = os.getppid()
         root = Path.cwd()
         found = {plan.item_key(root, feature, item): (feature, item) for feature in features for item in feature.run_items}
         items = board.items

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 HOST_ENV = "CRUCIBLE_ENGINE_HOST"
 BIND_ENV = "CRUCIBLE_ENGINE_BIND"
 WILDCARDS = ("0.0.0.0", "::", "")
+LOCAL = "the local socket"
 PID_FILE = Path("/var/run/docker.pid")
 DOCKERD_LOG = Path("/var/log/crucible-dockerd.log")
 HOW_TO = (
@@ -74,7 +75,7 @@ def endpoint(environ: Mapping[str, str] | None = None) -> Endpoint:
                                     f"`docker context ls` lists the contexts; unset DOCKER_CONTEXT to use the "
                                     f"local engine.")
         return Endpoint(context.Host, source, context.TLSConfig)
-    return Endpoint(DEFAULT_UNIX_SOCKET.removeprefix("http+"), "the local socket")
+    return Endpoint(DEFAULT_UNIX_SOCKET.removeprefix("http+"), LOCAL)
 
 
 def _check_tls_files(environ: Mapping[str, str]) -> None:
@@ -122,10 +123,11 @@ def connect(timeout: float = 60.0) -> docker.DockerClient:
 
 
 def can_install() -> bool:
-    """True where we may install and start an engine: root, Debian-like, DOCKER_HOST unset."""
+    """True where we may install and start an engine: root, Debian-like, no other engine named (DOCKER_HOST,
+    a Docker context)."""
     return (
         os.geteuid() == 0
-        and "DOCKER_HOST" not in os.environ
+        and endpoint().source == LOCAL
         and Path("/etc/debian_version").exists()
         and shutil.which("apt-get") is not None
     )

@@ -1,0 +1,102 @@
+"""Benchmark: the reference suite serially and with N workers (default 2), in one sitting, same results.
+
+Usage: .venv/bin/python benchmarks/workers.py [--workers 2] [--runs 1] [BEHAVE OPTIONS ...]
+
+Each round runs `crucible run` and `crucible run --workers N` one after the other (images cached, a
+history of their own in a temporary folder, so the workers plan from the serial run's durations), and
+compares the scenario time (the phase after the stack is up; start-up and teardown are not in it) and
+the scenario -> status map of both. It also prints the share of the serial scenario time spent in
+disruptive scenarios, which run alone in both modes and bound the speed-up (Amdahl). Nothing is timed
+inside a test: quote this output, re-measured on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from crucible import settings
+from crucible.parallel import plan
+
+ROOT = Path(__file__).resolve().parents[1]
+CRUCIBLE = str(Path(sys.executable).parent / "crucible")
+SCENARIOS = re.compile(r"Timings: .*scenarios (\d+(?:\.\d+)?)s")
+
+
+def outcome(results: Path) -> dict[str, tuple[str, float]]:
+    """Scenario (full name and example values) -> (status, seconds) from an Allure results folder."""
+    found = {}
+    for path in results.glob("*-result.json"):
+        result = json.loads(path.read_text())
+        key = result["fullName"] + "".join(f" {p['name']}={p['value']}" for p in result.get("parameters", []))
+        found[key] = (result["status"], (result.get("stop", 0) - result.get("start", 0)) / 1000)
+    return found
+
+
+def one_run(extra: list[str], behave_args: list[str], history: Path) -> tuple[float, float, dict, int]:
+    """One `crucible run`: (scenario seconds, wall seconds, outcome, exit code)."""
+    env = {**os.environ, settings.env_name("report.history"): str(history)}
+    started = time.monotonic()
+    proc = subprocess.run([CRUCIBLE, "run", *extra, *behave_args], cwd=ROOT, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    wall = time.monotonic() - started
+    timings = SCENARIOS.findall(proc.stdout)
+    if not timings:
+        sys.stdout.write(proc.stdout[-3000:])
+        raise SystemExit(f"`crucible run {' '.join(extra)}` printed no timings (exit {proc.returncode})")
+    return float(timings[-1]), wall, outcome(settings.load(start=ROOT).path("report.results")), proc.returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=1, help="rounds of (serial, workers)")
+    args, behave_args = parser.parse_known_args()
+    options = settings.load(start=ROOT)
+    disruptive = {item.name for item in plan.select(ROOT, [*behave_args, str(options.path("features"))],
+                                                    Path("/nonexistent"), options["run.disruptive_tags"])
+                  if item.disruptive}
+    ratios, identical = [], True
+    with tempfile.TemporaryDirectory(prefix="crucible-bench-") as folder:
+        history = Path(folder) / "history.jsonl"
+        if options.path("report.history").is_file():
+            shutil.copy(options.path("report.history"), history)
+        for number in range(1, args.runs + 1):
+            serial, serial_wall, serial_outcome, serial_code = one_run([], behave_args, history)
+            parallel, parallel_wall, parallel_outcome, parallel_code = one_run(
+                ["--workers", str(args.workers)], behave_args, history)
+            same = ({k: s for k, (s, _) in serial_outcome.items()} == {k: s for k, (s, _) in parallel_outcome.items()}
+                    and serial_code == parallel_code)
+            identical &= same
+            alone = sum(seconds for name, (_, seconds) in serial_outcome.items()
+                        if any(name.startswith(d) for d in disruptive))
+            ratios.append(serial / parallel)
+            print(f"round {number}: serial scenarios {serial:.1f}s (wall {serial_wall:.1f}s, exit {serial_code}); "
+                  f"{args.workers} workers scenarios {parallel:.1f}s (wall {parallel_wall:.1f}s, exit "
+                  f"{parallel_code}); speed-up {serial / parallel:.2f}x; {len(serial_outcome)} scenarios, "
+                  f"results {'identical' if same else 'DIFFERENT'}", flush=True)
+            print(f"  disruptive scenarios (run alone in both modes): {alone:.1f}s of the serial "
+                  f"{serial:.1f}s; best possible speed-up with {args.workers} workers "
+                  f"{serial / (alone + (serial - alone) / args.workers):.2f}x", flush=True)
+            if not same:
+                for key in sorted(set(serial_outcome) | set(parallel_outcome)):
+                    if serial_outcome.get(key, ("missing",))[0] != parallel_outcome.get(key, ("missing",))[0]:
+                        print(f"    {key}: serial {serial_outcome.get(key, ('missing',))[0]}, workers "
+                              f"{parallel_outcome.get(key, ('missing',))[0]}")
+    print(f"\nspeed-up of the scenario time with {args.workers} workers: median {statistics.median(ratios):.2f}x "
+          f"(min {min(ratios):.2f}x, max {max(ratios):.2f}x, {len(ratios)} round(s)); results "
+          f"{'identical in every round' if identical else 'DIFFERENT (see above)'}")
+    return 0 if identical else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
