@@ -183,7 +183,7 @@ def cmd_report(args, options: Settings) -> int:
     """
     folders = [Path(f) for f in args.results or []]
     if len(folders) > 1:
-        return cmd_merge(argparse.Namespace(folders=folders), options)
+        folders = [merge.merge(folders, options.path("report.results"))]
     make_report(options, folders[0] if folders else options.path("report.results"))
     return 0
 
@@ -242,14 +242,24 @@ def selection(options: Settings, behave_args: list[str]) -> list[str]:
     return [*behave_args, *([] if named_paths(behave_args) else [str(options.path("features"))])]
 
 
-def run_options(args, options: Settings) -> tuple[int, tuple[int, int] | None]:
+# behave options that write one file per process or per feature: workers and shards would overwrite them
+PER_PROCESS_OUTPUTS = ("-o", "--outfile", "--junit")
+
+
+def run_options(args, options: Settings, behave_args: list[str]) -> tuple[int, tuple[int, int] | None]:
     """The checked --workers and --shard of `crucible run` (bad values stop here, before anything starts)."""
     count = options["run.workers"] if getattr(args, "workers", None) is None else args.workers
     if count < 1:
         raise SettingsError(f"--workers {count}: give at least 1 (the number of behave processes sharing the stack), "
                             f"e.g. --workers 2")
     shard = getattr(args, "shard", None)
-    return count, plan.parse_shard(shard) if shard else None
+    shard = plan.parse_shard(shard) if shard else None
+    clashing = [a for a in behave_args if a.split("=")[0] in PER_PROCESS_OUTPUTS]
+    if clashing and (count > 1 or shard):
+        raise SettingsError(f"{clashing[0]}: with --workers or --shard, behave runs each scenario as a feature of its "
+                            f"own, so this output would be overwritten; leave it out (the Allure results and report "
+                            f"cover the run) or run without --workers/--shard.")
+    return count, shard
 
 
 def planned_run(options: Settings, behave_args: list[str], command: list[str], count: int,
@@ -280,7 +290,7 @@ def planned_run(options: Settings, behave_args: list[str], command: list[str], c
 
 def cmd_run(args, options: Settings, behave_args: list[str]) -> int:
     """Check the features, run them against the stack, write the report; exit 1 if a scenario failed or none ran."""
-    count, shard = run_options(args, options)
+    count, shard = run_options(args, options, behave_args)
     project = session.load_project(options)  # a compose file that cannot be used stops here too
     states = options.path("pact.states")
     checked = feature_paths(options, behave_args) + ([str(states)] if states.is_dir() else [])

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -152,9 +154,48 @@ def test_two_shards_merged_make_one_report_with_every_scenario_once(project, ser
     (["--shard", "3/2"], "--shard 3/2: K must be between 1 and N"),
     (["--shard", "0/4"], "--shard 0/4: K must be between 1 and N"),
     (["--shard", "half"], "--shard half: write K/N"),
+    (["--shard", "1/2", "--junit"], "--junit: with --workers or --shard, behave runs each scenario as a feature"),
 ])
 def test_bad_worker_and_shard_options_stop_before_anything_starts(project, args, message):
     run = crucible(project, "run", *args)
     assert run.returncode == 2, run.stdout + run.stderr
     assert message in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert stack.runs(engine.connect(), PROJECT) == {}
+
+
+def worker_processes(folder: Path) -> list[str]:
+    """Command lines of worker processes still running for this project folder."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "ClaimingRunner" in text and str(folder) in text:
+            found.append(text)
+    return found
+
+
+def test_sigterm_to_the_run_stops_every_worker_and_removes_the_stack(project):
+    long = project / "long"
+    long.mkdir(exist_ok=True)
+    (long / "long.feature").write_text("Feature: Long\n" + "".join(
+        f"  Scenario: Long {n}\n    When a step takes 60 seconds\n" for n in (1, 2)))
+    proc = subprocess.Popen([CRUCIBLE, "run", "--workers", "2", "long"], cwd=project, text=True,
+                            env={**os.environ, "CRUCIBLE_PROJECT": PROJECT}, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if "Running 2 scenarios" in line:
+            break
+    deadline = time.monotonic() + 60
+    while "STEP-RUNNING" not in "".join(p.read_text() for p in (project / "reports" / "workers").glob("*.log")):
+        assert time.monotonic() < deadline and proc.poll() is None, "".join(lines)
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    lines += proc.stderr.readlines()
+    assert proc.wait(timeout=90) == 130, "".join(lines)
+    assert "Interrupted: stopping the workers" in "".join(lines)
+    assert worker_processes(project) == []
     assert stack.runs(engine.connect(), PROJECT) == {}

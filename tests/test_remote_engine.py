@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 from forwarder import Forwarder
+from sshd import SSHD, Sshd
 
 from crucible import settings
 from crucible.errors import EngineUnavailable
@@ -64,19 +65,43 @@ def leftovers() -> list[str]:
     return [c.name for c in engine.connect().containers.list(all=True, filters={"label": f"crucible.project={PROJECT}"})]
 
 
-def test_a_run_with_workers_on_an_engine_over_tcp(forwarder, tmp_path):
-    folder = tmp_path / "project"
+def remote_run(folder: Path, address: str, host: str, *args: str, env: dict[str, str]) -> None:
+    """`crucible run` of a copy of tests/project on the engine at ``address``: every port bound to and reached at
+    ``host``, logs read and a service restarted through it, nothing left behind."""
     shutil.copytree(ROOT / "tests" / "project", folder, ignore=shutil.ignore_patterns("reports", "scratch"))
-    (folder / "features" / "remote.feature").write_text(REMOTE_FEATURE)
-    before = forwarder.connections
-    run = crucible(folder, "run", "--workers", "2", env={"DOCKER_HOST": forwarder.url})
+    (folder / "features" / "remote.feature").write_text(REMOTE_FEATURE.replace("127.0.0.2", host))
+    run = crucible(folder, "run", *args, env={"DOCKER_HOST": address, **env})
     assert run.returncode == 0, run.stdout + run.stderr
-    assert f"Published ports bind to 127.0.0.2 on the engine's machine ({forwarder.url})" in run.stderr
-    assert forwarder.connections > before
+    assert f"Published ports bind to {host} on the engine's machine ({address})" in run.stderr
     environment = report.read_environment(folder / "reports" / "allure-results")
-    assert environment["engine.address"] == forwarder.url and environment["engine.host"] == "127.0.0.2"
+    assert environment["engine.address"] == address and environment["engine.host"] == host
     assert report.summarise(folder / "reports" / "allure-results")["passed"] == 3
     assert leftovers() == []
+
+
+def test_a_run_with_workers_on_an_engine_over_tcp(forwarder, tmp_path):
+    before = forwarder.connections
+    remote_run(tmp_path / "project", forwarder.url, "127.0.0.2", "--workers", "2", env={})
+    assert forwarder.connections > before
+
+
+@pytest.fixture(scope="module")
+def sshd(docker_client, tmp_path_factory):
+    tools = [shutil.which(name) for name in ("ssh", "ssh-keygen", "docker")]
+    if not (SSHD.exists() and all(tools) and os.geteuid() == 0):
+        pytest.skip("reaching this machine's engine over ssh needs Debian's openssh-server, the ssh client and the "
+                    "docker CLI, as root")
+    server = Sshd(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.close()
+
+
+def test_a_run_on_an_engine_over_ssh(sshd, tmp_path, monkeypatch):
+    remote_run(tmp_path / "project", sshd.url, sshd.host, env=sshd.env)
+    monkeypatch.setenv("DOCKER_HOST", sshd.url)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no known_hosts here: the host key is not trusted
+    with pytest.raises(EngineUnavailable, match=r"(?s)not found in known_hosts.*ssh-keyscan -p \d+ 127.0.0.3"):
+        engine.connect()
 
 
 def test_sql_broker_http_and_logs_through_an_engine_over_tcp(forwarder, reference_stack, monkeypatch):
@@ -162,7 +187,3 @@ def test_engine_addresses_of_every_form(monkeypatch):
     monkeypatch.setenv("CRUCIBLE_ENGINE_HOST", "build-box.example")
     assert engine.bind_address(client("ssh://deploy@build-box")) == "0.0.0.0"
     assert engine.reach(client("ssh://deploy@build-box"), "0.0.0.0") == "build-box.example"
-    with pytest.raises(EngineUnavailable, match="needs the ssh client"):
-        monkeypatch.setenv("DOCKER_HOST", "ssh://deploy@build-box")
-        monkeypatch.setattr(shutil, "which", lambda name: None)
-        engine.connect()

@@ -21,6 +21,7 @@ from docker.context.config import get_current_context_name, get_meta_dir
 from docker.errors import APIError, DockerException
 from docker.tls import TLSConfig
 from docker.utils import kwargs_from_env
+from paramiko import SSHConfig, SSHException
 from requests import ConnectionError as RequestsConnectionError
 from requests import RequestException
 
@@ -98,6 +99,13 @@ def _check_tls_files(environ: Mapping[str, str]) -> None:
 
 def how_to(where: Endpoint) -> str:
     """What to do when the engine does not answer."""
+    url = urlparse(where.url)
+    if url.scheme == "ssh":
+        port = f"-p {url.port} " if url.port else ""
+        login = url.netloc.rsplit(":", 1)[0] if url.port else url.netloc
+        return (f"check that `ssh {port}{login} docker info` works from here: the key must be in your ssh agent or "
+                f"~/.ssh (or IdentityFile in ~/.ssh/config), and the host key in ~/.ssh/known_hosts "
+                f"(`ssh-keyscan {port}{url.hostname} >> ~/.ssh/known_hosts`, after checking it).")
     if where.remote:
         return (f"check that the engine at {where.url} runs and that this machine can reach it "
                 f"(`docker -H {where.url} info`), or unset DOCKER_HOST / DOCKER_CONTEXT to use a local engine.")
@@ -107,14 +115,11 @@ def how_to(where: Endpoint) -> str:
 def connect(timeout: float = 60.0) -> docker.DockerClient:
     """Return a client for the engine the docker CLI would use (see :func:`endpoint`); raise if none answers."""
     where = endpoint()
-    if where.url.startswith("ssh://") and not shutil.which("ssh"):
-        raise EngineUnavailable(f"{where.source} is {where.url}, and reaching an engine over ssh needs the ssh "
-                                f"client: install it (e.g. `apt-get install openssh-client`).")
     try:
-        client = docker.DockerClient(base_url=where.url, tls=where.tls or False, timeout=int(timeout),
-                                     use_ssh_client=where.url.startswith("ssh://"))
+        # ssh:// goes through paramiko (docker-py's shelling out to ssh breaks every exec: docker/docker-py#3218)
+        client = docker.DockerClient(base_url=where.url, tls=where.tls or False, timeout=int(timeout))
         client.ping()
-    except DockerException as exc:
+    except (DockerException, SSHException, OSError) as exc:
         reason = str(exc).splitlines()[0][:300]
         raise EngineUnavailable(f"No Docker engine answers at {where.url} ({where.source}): {reason}\n"
                                 f"  what to do: {how_to(where)}") from None
@@ -190,15 +195,22 @@ def address(client: docker.DockerClient) -> Endpoint:
     return found or Endpoint(client.api.base_url, "the client")
 
 
+def _machine(where: Endpoint) -> str | None:
+    """The engine machine's name in its address (an ssh alias: the HostName ~/.ssh/config gives it); None
+    for a local socket."""
+    url = urlparse(where.url)
+    if not where.remote or not url.hostname or url.hostname == "localhost":
+        return None
+    config = Path.home() / ".ssh" / "config"
+    if url.scheme == "ssh" and config.is_file():
+        return SSHConfig.from_path(str(config)).lookup(url.hostname).get("hostname", url.hostname)
+    return url.hostname
+
+
 def host(client: docker.DockerClient) -> str:
     """Where the engine's machine is reached from here: $CRUCIBLE_ENGINE_HOST, else the host of its address
     (tcp:// or ssh://), else 127.0.0.1 for a local socket."""
-    if os.environ.get(HOST_ENV):
-        return os.environ[HOST_ENV]
-    url = urlparse(address(client).url)
-    if url.scheme in ("http", "https", "tcp", "ssh") and url.hostname and url.hostname != "localhost":
-        return url.hostname
-    return "127.0.0.1"
+    return os.environ.get(HOST_ENV) or _machine(address(client)) or "127.0.0.1"
 
 
 def bind_address(client: docker.DockerClient) -> str:
@@ -208,11 +220,11 @@ def bind_address(client: docker.DockerClient) -> str:
     if os.environ.get(BIND_ENV):
         return os.environ[BIND_ENV]
     where = address(client)
-    if not where.remote:
+    name = _machine(where)
+    if name is None:
         return "127.0.0.1"
-    name = urlparse(where.url).hostname or "127.0.0.1"
     try:
-        return socket.gethostbyname("127.0.0.1" if name == "localhost" else name)
+        return socket.gethostbyname(name)
     except OSError as exc:
         raise EngineUnavailable(f"Cannot resolve {name}, the host of {where.url} ({where.source}): {exc}. Set "
                                 f"{BIND_ENV} to the address published ports should bind to on that machine, "
