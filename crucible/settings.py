@@ -117,8 +117,9 @@ KEYS = [
         "before running (what `crucible up --refresh` does)", aliases=("refresh",)),
     Key("run.workers", int, 1, "behave processes sharing one stack (`crucible run --workers N` wins)",
         aliases=("workers",)),
-    Key("run.disruptive_tags", list, ["disruptive", "faults", "resilience"], "tags of scenarios that stop, "
-        "restart or break services: with workers they run last, one at a time, while nothing else runs"),
+    Key("run.disruptive_tags", list, ["disruptive", "faults", "resilience", "load"], "tags of scenarios that "
+        "stop, restart or break services, or load them: with workers they run last, one at a time, while nothing "
+        "else runs"),
 ]
 BY_NAME = {key.name: key for key in KEYS}
 ALIASES = {alias: key.name for key in KEYS for alias in key.aliases}

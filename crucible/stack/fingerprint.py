@@ -163,5 +163,6 @@ def stale(client: docker.DockerClient, project: Project, containers: dict) -> li
         elif _image_id(client, service.image) not in (None, container.attrs.get("Image")):
             found.append(Stale(name, f"its image {service.image} now points to another image"))
     found += [Stale(name, "it is no longer in the compose file", gone=True)
-              for name in sorted(set(containers) - set(project.services))]
+              for name in sorted(set(containers) - set(project.services))
+              if LABEL_CONFIG in containers[name].labels]  # not a helper of the run (a link proxy)
     return found

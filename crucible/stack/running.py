@@ -345,24 +345,18 @@ class Stack:
         return {c.labels[LABEL_SERVICE]: c for c in self.client.containers.list(all=True, filters=filters)
                 if LABEL_SERVICE in c.labels}
 
-    def replace(self, names: set[str]) -> None:
-        """Remove these services' containers and start them again from the current definition, dependencies
-        first; a name that is no longer in the compose file is only removed."""
+    def refresh(self, names: set[str]) -> None:
+        """Start these services again from the project's current definition, dependencies first (a kept stack's
+        stale services); a name that is no longer in the compose file is only removed."""
         existing = self.containers()
         for name in sorted(names - set(self.project.services)):
             existing[name].remove(force=True, v=True)
             log.info("  %-12s removed (no longer in the compose file)", name)
         for level in self.project.levels():
             for name in [n for n in level if n in names]:
-                if name in existing:
-                    existing[name].remove(force=True, v=True)
-                self.running.pop(name, None)
-                service = self.project.services[name]
-                container = self._create(service)
-                self._start(service, container)
-                waited = readiness.for_service(service.healthcheck).wait_until_ready(container, name)
-                container.reload()
-                self.running[name] = Running(service, container, _published(container), waited)
+                if name in existing and name not in self.running:
+                    existing[name].remove(force=True, v=True)  # an exited container still holds the name
+                waited = self.recreate(self.project.services[name])
                 log.info("  %-12s replaced, ready after %.1fs", name, waited)
 
     def url(self, service: str, port: int | None = None) -> str:
@@ -419,15 +413,18 @@ class Stack:
 
     def replace_service(self, service: str, environment: dict[str, str]) -> float:
         """Recreate a service's container with another environment (same name, network, alias); wait until ready."""
-        running = self._running(service)
-        changed = replace(running.service, environment=environment)
-        with engine.guard(f"recreating service '{service}'"):
-            running.container.remove(force=True)
-            container = self._create(changed)
-            self._start(changed, container)
-            run_hooks(container, service, "post_start", changed.post_start)
-            self.running[service] = Running(changed, container)
-        return self.wait_ready(service)
+        return self.recreate(replace(self._running(service).service, environment=environment))
+
+    def recreate(self, service: Service) -> float:
+        """(Re)create a service's container from a definition (same name, network, alias); wait until ready."""
+        with engine.guard(f"recreating service '{service.name}'"):
+            if service.name in self.running:
+                self.running[service.name].container.remove(force=True)
+            container = self._create(service)
+            self._start(service, container)
+            run_hooks(container, service.name, "post_start", service.post_start)
+            self.running[service.name] = Running(service, container)
+        return self.wait_ready(service.name)
 
     def service(self, name: str) -> Running:
         """The running service of that name (its container, ports, compose definition)."""

@@ -82,7 +82,7 @@ def attach(client: docker.DockerClient, project: Project, run_id: str | None, re
         for item in stale:
             if not item.gone and project.services[item.service].build:
                 images.build(client, project.services[item.service])
-        stack.replace({item.service for item in stale})
+        stack.refresh({item.service for item in stale})
     elif stale:
         log.warning("The kept stack (run %s) is stale: it is not what the project would start now, so it would "
                     "test old code:\n%s\n  Rebuild and restart only these: `crucible up --refresh` (or run with "
