@@ -1,59 +1,74 @@
-"""A loopback TCP port that forwards to the local engine's socket: the same engine, reached as a remote one is."""
+"""A loopback TCP port in front of the engine's unix socket: the same engine reached as a remote one is, and a
+connection that can be cut as if the engine stopped."""
 
 from __future__ import annotations
 
 import socket
-import socketserver
 import threading
 
 ENGINE_SOCKET = "/var/run/docker.sock"
 
 
-class _Pipe(socketserver.BaseRequestHandler):
-    """One client connection, copied both ways to a new connection to the engine's socket."""
+class Forwarder:
+    """Listens on ``host``:random port and copies each connection both ways to the engine's socket."""
 
-    def handle(self) -> None:
-        self.server.connections += 1
-        engine = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        engine.connect(ENGINE_SOCKET)
-        back = threading.Thread(target=_copy, args=(engine, self.request), daemon=True)
-        back.start()
-        _copy(self.request, engine)
-        back.join(timeout=60)
-        engine.close()
-
-
-def _copy(source: socket.socket, target: socket.socket) -> None:
-    """Copy until the source closes, then close the target's sending side."""
-    try:
-        while data := source.recv(65536):
-            target.sendall(data)
-    except OSError:
-        pass
-    finally:
-        try:
-            target.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-
-
-class Forwarder(socketserver.ThreadingTCPServer):
-    """Listens on ``host``:random port; ``url`` is the DOCKER_HOST that reaches the engine through it."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, host: str = "127.0.0.2"):
-        super().__init__((host, 0), _Pipe)
+    def __init__(self, host: str = "127.0.0.1", socket_path: str = ENGINE_SOCKET):
+        self.socket_path = socket_path
+        self.server = socket.socket()
+        self.server.bind((host, 0))
+        self.server.listen(32)
+        self.host, self.port = self.server.getsockname()[:2]
+        self.conns: list[socket.socket] = []
         self.connections = 0
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self.thread.start()
+        self.open = True
+        threading.Thread(target=self._accept, daemon=True).start()
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"tcp://{host}:{port}"
+        """The DOCKER_HOST that reaches the engine through this port."""
+        return f"tcp://{self.host}:{self.port}"
 
-    def close(self) -> None:
-        self.shutdown()
-        self.server_close()
+    def _accept(self) -> None:
+        while self.open:
+            try:
+                front, _ = self.server.accept()
+            except OSError:
+                return
+            if not self.open:
+                front.close()
+                return
+            back = socket.socket(socket.AF_UNIX)
+            back.connect(self.socket_path)
+            self.connections += 1
+            self.conns += [front, back]
+            for a, b in ((front, back), (back, front)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        """Stop listening and break every open connection."""
+        self.open = False
+        try:
+            self.server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        except OSError:
+            pass
+        self.server.close()
+        for conn in self.conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+            except OSError:
+                pass

@@ -163,39 +163,73 @@ def test_bad_worker_and_shard_options_stop_before_anything_starts(project, args,
     assert stack.runs(engine.connect(), PROJECT) == {}
 
 
-def worker_processes(folder: Path) -> list[str]:
-    """Command lines of worker processes still running for this project folder."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+def worker_processes(folder: Path) -> dict[int, str]:
+    """Pid -> worker number of the worker processes still running for this project folder."""
+    found = {}
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = (proc / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if "ClaimingRunner" in text and str(folder) in text:
-            found.append(text)
+        if "ClaimingRunner" in cmdline and str(folder) in cmdline:
+            number = [e.split(b"=", 1)[1].decode() for e in environ if e.startswith(b"CRUCIBLE_WORKER=")]
+            found[int(proc.name)] = number[0] if number else "?"
     return found
 
 
-def test_sigterm_to_the_run_stops_every_worker_and_removes_the_stack(project):
+def start_long_run(project: Path, seconds: int, count: int = 2) -> tuple[subprocess.Popen, list[str]]:
+    """`crucible run --workers 2` of ``count`` scenarios that each sleep; returns once both workers are in a step."""
     long = project / "long"
     long.mkdir(exist_ok=True)
     (long / "long.feature").write_text("Feature: Long\n" + "".join(
-        f"  Scenario: Long {n}\n    When a step takes 60 seconds\n" for n in (1, 2)))
+        f"  Scenario: Long {n}\n    When a step takes {seconds} seconds\n" for n in range(1, count + 1)))
     proc = subprocess.Popen([CRUCIBLE, "run", "--workers", "2", "long"], cwd=project, text=True,
                             env={**os.environ, "CRUCIBLE_PROJECT": PROJECT}, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     lines = []
     for line in proc.stderr:
         lines.append(line)
-        if "Running 2 scenarios" in line:
+        if f"Running {count} scenarios" in line:
             break
     deadline = time.monotonic() + 60
-    while "STEP-RUNNING" not in "".join(p.read_text() for p in (project / "reports" / "workers").glob("*.log")):
+    logs = project / "reports" / "workers"
+    while "".join(p.read_text() for p in logs.glob("*.log")).count("STEP-RUNNING") < 2:
         assert time.monotonic() < deadline and proc.poll() is None, "".join(lines)
         time.sleep(0.2)
+    return proc, lines
+
+
+def test_a_worker_killed_mid_scenario_leaves_that_scenario_broken_and_the_rest_runs(project):
+    proc, lines = start_long_run(project, 4)
+    victim = next(pid for pid, number in worker_processes(project).items() if number == "1")
+    os.kill(victim, signal.SIGKILL)
+    lines += proc.stderr.readlines()
+    assert proc.wait(timeout=90) == 1, "".join(lines)
+    found = {r["fullName"]: r for r in results(project / "reports" / "allure-results")}
+    broken = [r for r in found.values() if r["status"] == "broken"]
+    assert len(found) == 2 and len(broken) == 1, found
+    assert broken[0]["statusDetails"]["message"].startswith("Not finished: worker 1 exited (code -9)")
+    assert stack.runs(engine.connect(), PROJECT) == {}
+
+
+def test_sigterm_to_the_run_stops_every_worker_and_removes_the_stack(project):
+    proc, lines = start_long_run(project, 60)
     proc.send_signal(signal.SIGTERM)
     lines += proc.stderr.readlines()
     assert proc.wait(timeout=90) == 130, "".join(lines)
     assert "Interrupted: stopping the workers" in "".join(lines)
-    assert worker_processes(project) == []
+    assert worker_processes(project) == {}
     assert stack.runs(engine.connect(), PROJECT) == {}
+
+
+def test_workers_claim_nothing_more_once_their_coordinator_is_killed(project, docker_client):
+    proc, _ = start_long_run(project, 3, count=6)
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 60
+    while worker_processes(project):
+        assert time.monotonic() < deadline, "workers outlived their coordinator"
+        time.sleep(0.5)
+    assert len(results(project / "reports" / "allure-results")) == 2  # the two they were running, no more
+    assert stack.reap(docker_client, PROJECT), "the dead coordinator's stack is the next run's to remove"

@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from forwarder import Forwarder
 
 from crucible.stack import engine, running as stack
 
@@ -232,69 +233,12 @@ def test_invalid_gherkin_names_file_and_line_and_starts_nothing(client):
     assert leftovers(client) == []
 
 
-class _EngineProxy:
-    """A TCP front for the engine's unix socket that can be cut, as if the engine stopped."""
-
-    def __init__(self, socket_path: str = "/var/run/docker.sock"):
-        self.socket_path = socket_path
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(32)
-        self.port = self.server.getsockname()[1]
-        self.conns: list[socket.socket] = []
-        self.open = True
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while self.open:
-            try:
-                front, _ = self.server.accept()
-            except OSError:
-                return
-            if not self.open:
-                front.close()
-                return
-            back = socket.socket(socket.AF_UNIX)
-            back.connect(self.socket_path)
-            self.conns += [front, back]
-            for a, b in ((front, back), (back, front)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def cut(self) -> None:
-        self.open = False
-        try:
-            self.server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-        except OSError:
-            pass
-        self.server.close()
-        for conn in self.conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-                conn.close()
-            except OSError:
-                pass
-
-
 def test_losing_the_engine_mid_run_is_an_environment_error_in_one_paragraph(client, tmp_path):
-    proxy = _EngineProxy()
+    proxy = Forwarder()
     results = tmp_path / "results"
     run = Run(feature("long", LONG_STEP.format(seconds=3)), "-f", "allure_behave.formatter:AllureFormatter",
               "-o", str(results), "-f", "plain",
-              env={"DOCKER_HOST": f"tcp://127.0.0.1:{proxy.port}"})
+              env={"DOCKER_HOST": proxy.url})
     run.wait_for("STEP-RUNNING")
     # What an engine stop does: its containers die and its API stops answering.
     for container in client.containers.list(filters={"label": f"{stack.LABEL_PROJECT}={PROJECT}"}):

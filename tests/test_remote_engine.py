@@ -52,7 +52,7 @@ def forwarder(engine_client):
         pytest.skip("the engine has no local socket to forward")
     found = Forwarder("127.0.0.2")
     yield found
-    found.close()
+    found.cut()
 
 
 def crucible(folder: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -62,7 +62,8 @@ def crucible(folder: Path, *args: str, env: dict[str, str]) -> subprocess.Comple
 
 
 def leftovers() -> list[str]:
-    return [c.name for c in engine.connect().containers.list(all=True, filters={"label": f"crucible.project={PROJECT}"})]
+    found = engine.connect().containers.list(all=True, filters={"label": f"crucible.project={PROJECT}"})
+    return [c.name for c in found]
 
 
 def remote_run(folder: Path, address: str, host: str, *args: str, env: dict[str, str]) -> None:
@@ -155,7 +156,8 @@ def free_port() -> int:
     ({"DOCKER_HOST": "tcp://127.0.0.1:{port}", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": "{tmp}/certs"},
      "DOCKER_TLS_VERIFY is set for DOCKER_HOST=tcp://127.0.0.1:{port}, but ca.pem, cert.pem, key.pem are missing "
      "in {tmp}/certs"),
-    ({"DOCKER_CONTEXT": "nowhere", "DOCKER_CONFIG": "{tmp}"}, "Docker context 'nowhere' (DOCKER_CONTEXT) does not exist"),
+    ({"DOCKER_CONTEXT": "nowhere", "DOCKER_CONFIG": "{tmp}"},
+     "Docker context 'nowhere' (DOCKER_CONTEXT) does not exist"),
 ])
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_an_unusable_engine_is_one_message_and_nothing_starts(forwarder, tmp_path, env, message, workers):

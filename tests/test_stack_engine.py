@@ -129,7 +129,7 @@ def test_no_engine_gives_a_message_saying_what_to_do(monkeypatch):
         engine.ensure(wait=2)
     message = str(error.value)
     assert f"No Docker engine answers at tcp://127.0.0.1:{port}" in message
-    assert "DOCKER_HOST" in message and "make setup" in message
+    assert "(DOCKER_HOST)" in message and f"`docker -H tcp://127.0.0.1:{port} info`" in message
 
 
 def test_runs_of_dead_owners_are_reaped_and_live_ones_kept(client, tmp_path):

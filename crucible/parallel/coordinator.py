@@ -71,7 +71,9 @@ class Workers:
 
     def log_of(self, worker: str) -> str:
         """Where a worker's output is, for messages."""
-        return "the output above" if len(self.processes) == 1 else str(logs_folder(self.options) / f"worker-{worker}.log")
+        if len(self.processes) == 1:
+            return "the output above"
+        return str(logs_folder(self.options) / f"worker-{worker}.log")
 
     def watch(self) -> None:
         """Print each finished item until every worker has ended; mark items of a dead worker as lost."""

@@ -74,7 +74,8 @@ class ClaimingRunner(Runner):
         """Feature slices of the items this worker claims, in plan order; each finished one is recorded."""
         worker = os.environ.get(WORKER_ENV, str(os.getpid()))
         root = Path.cwd()
-        found = {plan.item_key(root, feature, item): (feature, item) for feature in features for item in feature.run_items}
+        found = {plan.item_key(root, feature, item): (feature, item)
+                 for feature in features for item in feature.run_items}
         items = board.items
         parallel = [index for index, item in enumerate(items) if not item.disruptive]
         failures = 0

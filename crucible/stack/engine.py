@@ -66,7 +66,8 @@ def endpoint(environ: Mapping[str, str] | None = None) -> Endpoint:
         return Endpoint(environ["DOCKER_HOST"], "DOCKER_HOST", kwargs_from_env(environment=environ).get("tls"))
     name = environ.get("DOCKER_CONTEXT") or get_current_context_name()
     if name and name != "default":
-        source = f"Docker context '{name}' ({'DOCKER_CONTEXT' if environ.get('DOCKER_CONTEXT') else 'the Docker config'})"
+        named_by = "DOCKER_CONTEXT" if environ.get("DOCKER_CONTEXT") else "the Docker config"
+        source = f"Docker context '{name}' ({named_by})"
         try:
             context = ContextAPI.get_context(name)
         except Exception as exc:  # docker-py raises a bare Exception for a corrupt meta.json
@@ -80,7 +81,7 @@ def endpoint(environ: Mapping[str, str] | None = None) -> Endpoint:
 
 
 def _check_tls_files(environ: Mapping[str, str]) -> None:
-    """With DOCKER_TLS_VERIFY or DOCKER_CERT_PATH set, the client certificate files must exist; name the missing ones."""
+    """With DOCKER_TLS_VERIFY or DOCKER_CERT_PATH set, the client's certificate files must exist; name those missing."""
     verify = environ.get("DOCKER_TLS_VERIFY", "") != ""
     if not verify and not environ.get("DOCKER_CERT_PATH"):
         return
