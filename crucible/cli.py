@@ -267,7 +267,7 @@ def planned_run(options: Settings, behave_args: list[str], command: list[str], c
     """Run the selected items with workers and/or as one shard; None when the options select nothing."""
     history = options.path("report.history")
     items = plan.select(options.root, selection(options, behave_args), history, options["run.disruptive_tags"])
-    if not items:
+    if not plan.scenarios(items):
         return None
     timed = bool(plan.durations(history))
     log.info("Planned %d items from %s", len(items), f"the durations in {history}" if timed else
@@ -277,10 +277,10 @@ def planned_run(options: Settings, behave_args: list[str], command: list[str], c
         index, total = shard
         part = plan.split(items, total)[index - 1]
         extra = {"shard": f"{index}/{total}", "shard.plan": plan.plan_id(items, total),
-                 "shard.scenarios": str(sum(item.scenarios for item in part))}
+                 "shard.scenarios": str(plan.scenarios(part))}
         log.info("Shard %d/%d (plan %s): %d of %d scenarios", index, total, extra["shard.plan"],
-                 sum(i.scenarios for i in part), sum(i.scenarios for i in items))
-        if not part:
+                 plan.scenarios(part), plan.scenarios(items))
+        if not plan.scenarios(part):
             coordinator.add_environment(options.path("report.results"), extra)
             log.info("Shard %d/%d has nothing to run: the suite has fewer items than shards.", index, total)
             return 0

@@ -66,8 +66,10 @@ def test_items_are_top_level_run_items_selected_as_behave_selects_them(project):
     assert [i.estimate for i in items] == [1, 1, 1, 3, 1]  # no history: by scenario count
     assert [i.disruptive for i in items] == [False, False, False, False, True]
     tagged = plan.select(project, ["--tags=@slow or @faults", "features"], project / "none.jsonl", ["faults"])
-    assert [i.name for i in tagged] == ["Shop: Slow", "Shop: Breaks things"]
-    assert plan.select(project, ["--tags=@nothing", "features"], project / "none.jsonl", []) == []
+    assert [i.name for i in tagged if i.selected] == ["Shop: Slow", "Shop: Breaks things"]
+    assert [i.estimate for i in tagged if not i.selected] == [0, 0, 0]  # reported as skipped, as behave does
+    assert plan.scenarios(tagged) == 2
+    assert plan.scenarios(plan.select(project, ["--tags=@nothing", "features"], project / "none.jsonl", [])) == 0
 
 
 def test_estimates_average_the_newest_runs_of_the_history(project):
@@ -83,9 +85,9 @@ def test_estimates_average_the_newest_runs_of_the_history(project):
 
 def test_workers_claim_longest_first_and_disruptive_items_last():
     items = [Item("a:1", "A", 1, 1.0), Item("b:1", "B", 1, 5.0, disruptive=True), Item("c:1", "C", 1, 3.0),
-             Item("d:1", "D", 1, 3.0)]
-    assert [i.key for i in plan.ordered(items, 2)] == ["c:1", "d:1", "a:1", "b:1"]
-    assert [i.key for i in plan.ordered(items, 1)] == ["a:1", "c:1", "d:1", "b:1"]
+             Item("d:1", "D", 1, 3.0), Item("e:1", "E", 1, 0.0, selected=False)]
+    assert [i.key for i in plan.ordered(items, 2)] == ["e:1", "c:1", "d:1", "a:1", "b:1"]
+    assert [i.key for i in plan.ordered(items, 1)] == ["e:1", "a:1", "c:1", "d:1", "b:1"]
 
 
 def test_shards_are_balanced_deterministic_and_cover_everything_once():
@@ -97,6 +99,9 @@ def test_shards_are_balanced_deterministic_and_cover_everything_once():
     assert [i.key for i in parts[0]] == sorted((i.key for i in parts[0]), key=lambda k: int(k.split(":")[1]))
     assert plan.split(items[:1], 3)[1:] == [[], []]
     assert plan.plan_id(items, 2) != plan.plan_id(items, 3)
+    skipped = [Item(f"s:{n}", f"X{n}", 1, 0.0, selected=False) for n in range(3)]
+    parts = plan.split(items[:1] + skipped, 3)  # only reported as skipped: with the parts that run something
+    assert [[i.key for i in part] for part in parts] == [["f:0", "s:0", "s:1", "s:2"], [], []]
 
 
 @pytest.mark.parametrize("text, expected", [("1/2", (1, 2)), ("2/2", (2, 2)), ("1/1", (1, 1))])

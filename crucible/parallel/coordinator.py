@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from crucible import settings, signals
-from crucible.parallel import claims
+from crucible.parallel import claims, plan
 from crucible.parallel.claims import Board
 from crucible.parallel.plan import Item
 from crucible.parallel.progress import Progress, clock
@@ -100,6 +100,8 @@ class Workers:
         for index in new:
             done = self.board.done()[index]
             line = self.progress.record(done)
+            if line is None:
+                continue
             if done.status in ("passed", "skipped"):
                 log.info("%s", line)
             else:
@@ -175,8 +177,8 @@ def run(options: Settings, behave: list[str], items: list[Item], count: int,
             raise
         try:
             board.ready(stack.run_id)
-            log.info("Running %d scenarios (%d items) with %d worker%s against run %s",
-                     sum(i.scenarios for i in items), len(items), count, "s" if count > 1 else "", stack.run_id)
+            log.info("Running %d scenarios with %d worker%s against run %s", plan.scenarios(items), count,
+                     "s" if count > 1 else "", stack.run_id)
             with timings.phase("scenarios"):
                 try:
                     workers.watch()

@@ -38,6 +38,7 @@ class Item:
     scenarios: int
     estimate: float
     disruptive: bool = False
+    selected: bool = True  # False: the options leave it out; it is only reported as skipped, as behave does
 
     @classmethod
     def from_dict(cls, data: dict) -> "Item":
@@ -112,7 +113,8 @@ def durations(history: Path, runs: int = HISTORY_RUNS) -> dict[str, float]:
 
 
 def select(root: Path, behave_args: list[str], history: Path, disruptive_tags: list[str]) -> list[Item]:
-    """The run items the options select, in file order, each with its estimate and whether it is disruptive."""
+    """The run items of the features the options name, in file order, each with its estimate, whether it is
+    disruptive, and whether the options select it (behave reports the others as skipped, and so do workers)."""
     config = behave_config(root, behave_args)
     known = durations(history)
     typical = statistics.mean(known.values()) if known else None
@@ -120,8 +122,12 @@ def select(root: Path, behave_args: list[str], history: Path, disruptive_tags: l
     items = []
     for feature in parse(root, config):
         for run_item in feature.run_items:
-            chosen = [s for s in leaves(run_item) if s.should_run(config)]
+            every = leaves(run_item)
+            chosen = [s for s in every if s.should_run(config)]
             if not chosen:
+                if every:
+                    items.append(Item(key=item_key(root, feature, run_item), name=get_fullname(every[0]),
+                                      scenarios=len(every), estimate=0.0, selected=False))
                 continue
             names = {get_fullname(s) for s in chosen}
             if typical is None:
@@ -135,11 +141,17 @@ def select(root: Path, behave_args: list[str], history: Path, disruptive_tags: l
 
 
 def ordered(items: list[Item], workers: int) -> list[Item]:
-    """The order workers claim items in: disruptive ones last (every worker relies on that); longest first
-    for several workers, file order for one."""
+    """The order workers claim items in: the ones only reported as skipped first, disruptive ones last (every
+    worker relies on that); longest first for several workers, file order for one."""
     position = {item.key: index for index, item in enumerate(items)}
     longest = -1 if workers > 1 else 0
-    return sorted(items, key=lambda item: (item.disruptive, longest * item.estimate, position[item.key]))
+    return sorted(items, key=lambda item: (item.selected, item.disruptive, longest * item.estimate,
+                                           position[item.key]))
+
+
+def scenarios(items: list[Item]) -> int:
+    """How many scenarios the selected items run."""
+    return sum(item.scenarios for item in items if item.selected)
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -156,16 +168,20 @@ def parse_shard(text: str) -> tuple[int, int]:
 def split(items: list[Item], total: int) -> list[list[Item]]:
     """``total`` parts of about equal expected time: longest first into the lightest part (ties: the lowest).
 
-    Deterministic: the same items and estimates give the same parts on every machine. Each part keeps
-    file order.
+    Items only reported as skipped go round the parts that run something. Deterministic: the same items
+    and estimates give the same parts on every machine. Each part keeps file order.
     """
     loads = [0.0] * total
     chosen: list[set[str]] = [set() for _ in range(total)]
     position = {item.key: index for index, item in enumerate(items)}
-    for item in sorted(items, key=lambda item: (-item.estimate, position[item.key])):
+    selected = [item for item in items if item.selected]
+    for item in sorted(selected, key=lambda item: (-item.estimate, position[item.key])):
         lightest = min(range(total), key=lambda part: (loads[part], part))
         loads[lightest] += item.estimate
         chosen[lightest].add(item.key)
+    running = [part for part in chosen if part] or chosen
+    for number, item in enumerate(item for item in items if not item.selected):
+        running[number % len(running)].add(item.key)
     return [[item for item in items if item.key in keys] for keys in chosen]
 
 

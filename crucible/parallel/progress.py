@@ -26,7 +26,7 @@ class Progress:
         self.timed = timed  # estimates are seconds from the history (else scenario counts)
         self.started = time.monotonic()
         self.finished: dict[int, Done] = {}
-        self.total = sum(item.scenarios for item in items)
+        self.total = sum(item.scenarios for item in items if item.selected)
 
     @property
     def elapsed(self) -> float:
@@ -57,11 +57,13 @@ class Progress:
         pairs = serial or [(self.items[i].estimate, d.seconds) for i, d in self.finished.items()]
         return sum(seconds for _, seconds in pairs) / max(sum(estimate for estimate, _ in pairs), 1e-9)
 
-    def record(self, done: Done) -> str:
-        """Note a finished item; return its progress line."""
+    def record(self, done: Done) -> str | None:
+        """Note a finished item; return its progress line (None for one the options left out)."""
         self.finished[done.index] = done
         item = self.items[done.index]
-        count = sum(self.items[i].scenarios for i in self.finished)
+        if not item.selected:
+            return None
+        count = sum(self.items[i].scenarios for i in self.finished if self.items[i].selected)
         width = len(str(self.total))
         left = self.remaining()
         if count >= self.total:
