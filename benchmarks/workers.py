@@ -32,14 +32,25 @@ CRUCIBLE = str(Path(sys.executable).parent / "crucible")
 SCENARIOS = re.compile(r"Timings: .*scenarios (\d+(?:\.\d+)?)s")
 
 
-def outcome(results: Path) -> dict[str, tuple[str, float]]:
-    """Scenario (full name and example values) -> (status, seconds) from an Allure results folder."""
+def outcome(results: Path) -> dict[str, tuple[str, float, str]]:
+    """Scenario (full name and example values) -> (status, seconds, message) from an Allure results folder."""
     found = {}
     for path in results.glob("*-result.json"):
         result = json.loads(path.read_text())
         key = result["fullName"] + "".join(f" {p['name']}={p['value']}" for p in result.get("parameters", []))
-        found[key] = (result["status"], (result.get("stop", 0) - result.get("start", 0)) / 1000)
+        message = (result.get("statusDetails") or {}).get("message") or ""
+        found[key] = (result["status"], (result.get("stop", 0) - result.get("start", 0)) / 1000, message)
     return found
+
+
+def differences(serial: dict, parallel: dict) -> list[str]:
+    """One line per scenario whose status differs, with the failure's message."""
+    lines = []
+    for key in sorted(set(serial) | set(parallel)):
+        one, two = serial.get(key, ("missing", 0, "")), parallel.get(key, ("missing", 0, ""))
+        if one[0] != two[0]:
+            lines.append(f"    {key}: serial {one[0]}, workers {two[0]}: {(one[2] or two[2])[:300]}")
+    return lines
 
 
 def one_run(extra: list[str], behave_args: list[str], history: Path) -> tuple[float, float, dict, int]:
@@ -74,10 +85,10 @@ def main() -> int:
             serial, serial_wall, serial_outcome, serial_code = one_run([], behave_args, history)
             parallel, parallel_wall, parallel_outcome, parallel_code = one_run(
                 ["--workers", str(args.workers)], behave_args, history)
-            same = ({k: s for k, (s, _) in serial_outcome.items()} == {k: s for k, (s, _) in parallel_outcome.items()}
-                    and serial_code == parallel_code)
+            lines = differences(serial_outcome, parallel_outcome)
+            same = not lines and serial_code == parallel_code
             identical &= same
-            alone = sum(seconds for name, (_, seconds) in serial_outcome.items()
+            alone = sum(seconds for name, (_, seconds, _) in serial_outcome.items()
                         if any(name.startswith(d) for d in disruptive))
             ratios.append(serial / parallel)
             print(f"round {number}: serial scenarios {serial:.1f}s (wall {serial_wall:.1f}s, exit {serial_code}); "
@@ -87,11 +98,8 @@ def main() -> int:
             print(f"  disruptive scenarios (run alone in both modes): {alone:.1f}s of the serial "
                   f"{serial:.1f}s; best possible speed-up with {args.workers} workers "
                   f"{serial / (alone + (serial - alone) / args.workers):.2f}x", flush=True)
-            if not same:
-                for key in sorted(set(serial_outcome) | set(parallel_outcome)):
-                    if serial_outcome.get(key, ("missing",))[0] != parallel_outcome.get(key, ("missing",))[0]:
-                        print(f"    {key}: serial {serial_outcome.get(key, ('missing',))[0]}, workers "
-                              f"{parallel_outcome.get(key, ('missing',))[0]}")
+            for line in lines:
+                print(line, flush=True)
     print(f"\nspeed-up of the scenario time with {args.workers} workers: median {statistics.median(ratios):.2f}x "
           f"(min {min(ratios):.2f}x, max {max(ratios):.2f}x, {len(ratios)} round(s)); results "
           f"{'identical in every round' if identical else 'DIFFERENT (see above)'}")
