@@ -75,6 +75,17 @@ def attach(client: docker.DockerClient, project: Project, run_id: str | None, re
     with ``refresh`` rebuilds their images and restarts only those.
     """
     stack = Stack.attach(client, project, run_id)
+    if running.runs(client, project.name).get(stack.run_id) == running.KEEP:  # a run's own stack is never stale
+        _check_fresh(client, project, stack, refresh)
+    missing = sorted(set(project.services) - set(stack.running))
+    if missing:
+        raise StartupError(f"Run {stack.run_id} of '{project.name}' has no running container for: "
+                           f"{', '.join(missing)}. Run `crucible up --refresh` to start them.")
+    return stack
+
+
+def _check_fresh(client: docker.DockerClient, project: Project, stack: Stack, refresh: bool) -> None:
+    """Name a kept stack's stale services; with ``refresh`` rebuild their images and restart only those."""
     stale = fingerprint.stale(client, project, stack.containers())
     if stale and refresh:
         log.info("Refreshing %d stale service(s) of run %s:\n%s", len(stale), stack.run_id,
@@ -87,11 +98,6 @@ def attach(client: docker.DockerClient, project: Project, run_id: str | None, re
         log.warning("The kept stack (run %s) is stale: it is not what the project would start now, so it would "
                     "test old code:\n%s\n  Rebuild and restart only these: `crucible up --refresh` (or run with "
                     "-D refresh=1).", stack.run_id, "\n".join(f"  {item}" for item in stale))
-    missing = sorted(set(project.services) - set(stack.running))
-    if missing:
-        raise StartupError(f"Run {stack.run_id} of '{project.name}' has no running container for: "
-                           f"{', '.join(missing)}. Run `crucible up --refresh` to start them.")
-    return stack
 
 
 def open_stack(project: Project, attach_to: str | None, refresh: bool,
