@@ -223,7 +223,7 @@ def test_sigterm_to_the_run_stops_every_worker_and_removes_the_stack(project):
     assert stack.runs(engine.connect(), PROJECT) == {}
 
 
-def test_workers_claim_nothing_more_once_their_coordinator_is_killed(project, docker_client):
+def test_workers_claim_nothing_more_once_their_coordinator_is_killed(project, engine_client):
     proc, _ = start_long_run(project, 3, count=6)
     proc.kill()
     proc.wait(timeout=10)
@@ -232,4 +232,4 @@ def test_workers_claim_nothing_more_once_their_coordinator_is_killed(project, do
         assert time.monotonic() < deadline, "workers outlived their coordinator"
         time.sleep(0.5)
     assert len(results(project / "reports" / "allure-results")) == 2  # the two they were running, no more
-    assert stack.reap(docker_client, PROJECT), "the dead coordinator's stack is the next run's to remove"
+    assert stack.reap(engine_client, PROJECT), "the dead coordinator's stack is the next run's to remove"

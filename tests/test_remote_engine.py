@@ -87,7 +87,7 @@ def test_a_run_with_workers_on_an_engine_over_tcp(forwarder, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def sshd(docker_client, tmp_path_factory):
+def sshd(engine_client, tmp_path_factory):
     tools = [shutil.which(name) for name in ("ssh", "ssh-keygen", "docker")]
     if not (SSHD.exists() and all(tools) and os.geteuid() == 0):
         pytest.skip("reaching this machine's engine over ssh needs Debian's openssh-server, the ssh client and the "

@@ -13,6 +13,7 @@ Pact's telemetry is off: the Rust core honours ``PACT_DO_NOT_TRACK=true`` (``1``
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -249,14 +250,15 @@ class ConsumerContract:
         """Add the interaction to the run's pact file of the pair; unless updating, compare with the committed one."""
         folder = generated_folder(self.options)
         folder.mkdir(parents=True, exist_ok=True)
-        pact.write_file(folder, overwrite=False)
         generated = folder / file_name(expectation.consumer, expectation.provider)
-        if not self.options["pact.update"]:
+        with open(folder / ".lock", "w") as lock:  # workers (crucible run --workers) add to the same files
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            pact.write_file(folder, overwrite=False)
             committed = self.options.path("pact.folder") / generated.name
-            problems = stale(generated, committed, [self.description])
-            if problems:
-                raise StalePact(f"The committed pact is not what this scenario writes: {'; '.join(problems)}. "
-                                f"Run `crucible pacts` (make pacts) and commit {committed}.")
+            problems = [] if self.options["pact.update"] else stale(generated, committed, [self.description])
+        if problems:
+            raise StalePact(f"The committed pact is not what this scenario writes: {'; '.join(problems)}. "
+                            f"Run `crucible pacts` (make pacts) and commit {committed}.")
         return generated
 
 
