@@ -1,7 +1,8 @@
 """A kept stack (`crucible up`) says which services are stale, and `--refresh` rebuilds and restarts only those.
 
 A copy of tests/project with a tiny built service: changing a file its Dockerfile copies, or a
-variable its definition uses, must be noticed by the next run against the kept stack.
+variable its definition uses, must be noticed by the next run against the kept stack. A one-shot job
+(a migration) that completed is current, not stale; a changed one runs again on refresh.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ services:
     command: ["sh", "-c", "echo store booting; touch /tmp/ready; exec sleep 3600"]
     environment:
       GREETING: ${CRUCIBLE_TEST_GREETING:-hello}
+    volumes: ["data:/data"]
     healthcheck:
       test: ["CMD", "test", "-f", "/tmp/ready"]
       interval: 200ms
@@ -36,6 +38,13 @@ services:
     ports: ["8000"]
     depends_on:
       store: {condition: service_healthy}
+      migrate: {condition: service_completed_successfully}
+  migrate:
+    image: debian:bookworm-slim
+    command: ["sh", "-c", "echo schema ${CRUCIBLE_TEST_SCHEMA:-1} > /data/schema"]
+    volumes: ["data:/data"]
+volumes:
+  data: {}
 """
 DOCKERFILE = 'FROM debian:bookworm-slim\nCOPY served/ /srv/\nCMD ["sleep", "3600"]\n'
 
@@ -64,7 +73,7 @@ def command(folder: Path, *args: str, env: dict[str, str] | None = None) -> subp
 
 def containers() -> dict[str, str]:
     """Service -> container id of the kept stack."""
-    found = engine.connect().containers.list(filters={"label": f"{stack.LABEL_PROJECT}={PROJECT}"})
+    found = engine.connect().containers.list(all=True, filters={"label": f"{stack.LABEL_PROJECT}={PROJECT}"})
     return {c.labels[stack.LABEL_SERVICE]: c.id for c in found}
 
 
@@ -77,7 +86,7 @@ def behave(folder: Path, *args: str, env: dict[str, str] | None = None) -> str:
 def test_a_kept_stack_names_its_stale_services_and_refreshes_only_those(project):
     command(project, CRUCIBLE, "up")
     first = containers()
-    assert set(first) == {"store", "app"}
+    assert set(first) == {"store", "app", "migrate"}
     assert "stale" not in behave(project)
     assert "was already up" in command(project, CRUCIBLE, "up").stderr and containers() == first
 
@@ -94,11 +103,18 @@ def test_a_kept_stack_names_its_stale_services_and_refreshes_only_those(project)
     assert second["store"] == first["store"] and second["app"] != first["app"]
     assert "stale" not in behave(project)
 
-    changed = {"CRUCIBLE_TEST_GREETING": "bonjour"}
+    changed = {"CRUCIBLE_TEST_GREETING": "bonjour", "CRUCIBLE_TEST_SCHEMA": "2"}
     output = behave(project, env=changed)
     assert "store: its definition in the compose file (or a variable it uses) changed" in output, output
+    assert "migrate: its definition" in output, output
     output = behave(project, "-D", "refresh=1", env=changed)
-    assert "store        replaced" in output and "1 scenario passed" in output, output
-    assert containers()["app"] == second["app"] and containers()["store"] != second["store"]
+    assert "store        replaced" in output and "migrate      replaced" in output, output
+    assert "1 scenario passed" in output, output
+    third = containers()
+    assert third["app"] == second["app"] and third["store"] != second["store"]
+    assert third["migrate"] != second["migrate"]
+    store = engine.connect().containers.get(third["store"])
+    assert store.exec_run(["cat", "/data/schema"]).output.decode().strip() == "schema 2", "the job ran again"
+    assert "stale" not in behave(project, env=changed)
     command(project, CRUCIBLE, "down")
     assert containers() == {}

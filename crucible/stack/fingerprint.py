@@ -5,7 +5,8 @@ compose model reads it (after interpolation, merging and profiles, so environmen
 settings that shape the stack count too), and ``crucible.build``, a hash of its build inputs: the
 Dockerfile and the files its COPY and ADD lines take from the build context (minus .dockerignore).
 A service is stale when either differs now, when its image tag points to another image than the one
-its container runs, or when it was added to or removed from the compose file.
+its container runs, when its container is not running (a one-shot job: when it did not exit with code 0),
+or when it was added to or removed from the compose file.
 """
 
 from __future__ import annotations
@@ -145,13 +146,17 @@ def _image_id(client: docker.DockerClient, name: str) -> str | None:
 def stale(client: docker.DockerClient, project: Project, containers: dict) -> list[Stale]:
     """The services whose container (service -> container of the kept run) no longer matches the project."""
     found = []
+    jobs = project.jobs()
     for name, service in project.services.items():
         container = containers.get(name)
         if container is None:
             found.append(Stale(name, "it is new in the compose file (no container yet)"))
             continue
         recorded = container.labels
-        if container.status != "running":
+        code = container.attrs.get("State", {}).get("ExitCode")
+        if name in jobs and container.status == "exited" and code != 0:
+            found.append(Stale(name, f"the one-shot job exited with code {code}"))
+        elif container.status != "running" and not (name in jobs and container.status == "exited"):
             found.append(Stale(name, f"its container is {container.status}, not running"))
         elif LABEL_CONFIG not in recorded:
             found.append(Stale(name, "it was started without a fingerprint (by an older Crucible)"))

@@ -118,6 +118,7 @@ class Stack:
             name = container.labels.get(LABEL_SERVICE)
             if name in project.services:
                 found.running[name] = Running(project.services[name], container, _published(container))
+                found._containers[name] = container.id  # network_mode service:NAME and volumes_from on recreate
                 if _bound(container) is not None:
                     found.host = engine.reach(client, _bound(container))
         return found
@@ -404,8 +405,7 @@ class Stack:
         """Wait until a service passes its readiness check again; re-read its published ports."""
         running = self._running(service)
         with engine.guard(f"waiting for service '{service}' to be ready"):
-            strategy = readiness.for_service(running.service.healthcheck)
-            waited = strategy.wait_until_ready(running.container, service)
+            waited = self._strategy(running.service).wait_until_ready(running.container, service)
             running.container.reload()
         running.ports = _published(running.container)
         log.debug("  %-12s ready again after %.1fs", service, waited)
