@@ -145,6 +145,24 @@ def test_the_current_docker_context_names_the_engine(forwarder, tmp_path, monkey
         engine.connect()
 
 
+def test_a_context_is_read_where_the_docker_cli_keeps_it(tmp_path, monkeypatch):
+    """DOCKER_CONTEXT without a config.json (docker-py alone would look in ./contexts), with its TLS files."""
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "config"))
+    monkeypatch.setenv("DOCKER_CONTEXT", "build-box")
+    monkeypatch.chdir(tmp_path)
+    write_context(tmp_path / "config", "build-box", "tcp://10.0.0.5:2376")
+    (tmp_path / "config" / "config.json").unlink()
+    assert engine.endpoint() == engine.Endpoint("tcp://10.0.0.5:2376", "Docker context 'build-box' (DOCKER_CONTEXT)")
+    tls = tmp_path / "config" / "contexts" / "tls" / hashlib.sha256(b"build-box").hexdigest() / "docker"
+    tls.mkdir(parents=True)
+    for name in ("ca.pem", "cert.pem", "key.pem"):
+        (tls / name).write_text("not read until a connection is made")
+    found = engine.endpoint().tls
+    assert (found.ca_cert, found.cert, found.verify) == (str(tls / "ca.pem"), (str(tls / "cert.pem"),
+                                                                               str(tls / "key.pem")), True)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import shutil
@@ -16,8 +18,7 @@ from urllib.parse import urlparse
 
 import docker
 from docker.constants import DEFAULT_UNIX_SOCKET
-from docker.context import ContextAPI
-from docker.context.config import get_current_context_name, get_meta_dir
+from docker.context.config import get_current_context_name
 from docker.errors import APIError, DockerException
 from docker.tls import TLSConfig
 from docker.utils import kwargs_from_env
@@ -68,16 +69,40 @@ def endpoint(environ: Mapping[str, str] | None = None) -> Endpoint:
     if name and name != "default":
         named_by = "DOCKER_CONTEXT" if environ.get("DOCKER_CONTEXT") else "the Docker config"
         source = f"Docker context '{name}' ({named_by})"
-        try:
-            context = ContextAPI.get_context(name)
-        except Exception as exc:  # docker-py raises a bare Exception for a corrupt meta.json
-            raise EngineUnavailable(f"{source} cannot be read: {exc}") from None
-        if context is None or not context.Host:
-            raise EngineUnavailable(f"{source} does not exist (looked in {Path(get_meta_dir()).parent}). "
-                                    f"`docker context ls` lists the contexts; unset DOCKER_CONTEXT to use the "
-                                    f"local engine.")
-        return Endpoint(context.Host, source, context.TLSConfig)
+        return _context_endpoint(name, source, contexts_folder(environ))
     return Endpoint(DEFAULT_UNIX_SOCKET.removeprefix("http+"), LOCAL)
+
+
+def contexts_folder(environ: Mapping[str, str]) -> Path:
+    """Where the docker CLI keeps its contexts: $DOCKER_CONFIG/contexts, else ~/.docker/contexts."""
+    return Path(environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "contexts"
+
+
+def _context_endpoint(name: str, source: str, folder: Path) -> Endpoint:
+    """A Docker context's engine address and TLS files, read from the docker CLI's context store.
+
+    Read here rather than by docker-py's ContextAPI, which looks in ./contexts (the current folder) when
+    there is no config.json, where the docker CLI looks in ~/.docker/contexts.
+    """
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    meta = folder / "meta" / digest / "meta.json"
+    try:
+        docker_endpoint = json.loads(meta.read_text(encoding="utf-8"))["Endpoints"]["docker"]
+        host = docker_endpoint["Host"]
+    except FileNotFoundError:
+        raise EngineUnavailable(f"{source} does not exist (looked in {folder}). `docker context ls` lists the "
+                                f"contexts; unset DOCKER_CONTEXT to use the local engine.") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise EngineUnavailable(f"{source} cannot be read ({meta}: {exc!r}): recreate it with "
+                                f"`docker context create`.") from None
+    tls = folder / "tls" / digest / "docker"
+    files = {part: next(iter(sorted(tls.glob(f"{part}*"))), None) for part in ("ca", "cert", "key")} \
+        if tls.is_dir() else {}
+    if files and all(files.values()):
+        verify = not docker_endpoint.get("SkipTLSVerify", False)
+        return Endpoint(host, source, TLSConfig(client_cert=(str(files["cert"]), str(files["key"])),
+                                                ca_cert=str(files["ca"]), verify=verify))
+    return Endpoint(host, source)
 
 
 def _check_tls_files(environ: Mapping[str, str]) -> None:
