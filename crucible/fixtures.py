@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from datetime import datetime, timezone
 
@@ -10,6 +11,7 @@ from behave import fixture
 
 from crucible import console, secrets, settings, signals
 from crucible.errors import CrucibleError, EngineUnavailable
+from crucible.parallel.claims import WORKER_ENV
 from crucible.report import flaky
 from crucible.report import results as report
 from crucible.stack import engine, session
@@ -57,8 +59,8 @@ def crucible_stack(context):
         if contracts is not None:
             contracts.write(options.path("report.results"))
         tap = getattr(getattr(context, "audit", None), "tap", None)
-        if not owned and tap is not None:
-            tap.remove()  # the kept stack stays; the audit's queue of this run goes
+        if not owned and tap is not None and WORKER_ENV not in os.environ:
+            tap.remove()  # the kept stack stays; the audit's queue of this run goes (workers share it: not theirs)
         session.close_stack(stack, owned, timings)
         log.info(timings.summary())
 

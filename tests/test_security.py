@@ -247,7 +247,8 @@ def test_an_audit_that_could_not_record_events_is_an_environment_problem():
 
 
 def test_only_loopback_bindings_pass():
-    bound = [audit.Binding("orders", "8000/tcp", "127.0.0.1", "32001"), audit.Binding("db", "5432/tcp", "::1", "1")]
+    bound = [audit.Binding("orders", "8000/tcp", "127.0.0.1", "32001"), audit.Binding("db", "5432/tcp", "::1", "1"),
+             audit.Binding("fraud", "8000/tcp", "127.0.0.2", "32002")]  # every 127.0.0.0/8 address is loopback
     audit.expect_loopback(bound)
 
     with pytest.raises(AssertionError, match=r"but rabbitmq 15672/tcp is bound to 0.0.0.0:15672"):

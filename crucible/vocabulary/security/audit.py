@@ -23,6 +23,7 @@ loopback (127.0.0.1 or ::1), reachable from this machine only.
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
 import json
 import logging
 from collections import Counter
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 
 QUEUE_EXPIRES_MS = 6 * 3600 * 1000
 QUEUE_MAX_LENGTH = 500_000
-LOOPBACK = {"127.0.0.1", "::1"}
 # Rows worth a closer look: a long digit run, a JWT, a bearer token or a key naming a secret (Postgres regex).
 PREFILTER = r"[0-9]([ -]?[0-9]){11}|eyJ|[Bb]earer |[Pp]assword|[Ss]ecret"
 
@@ -243,8 +243,11 @@ class Binding:
 
     @property
     def loopback(self) -> bool:
-        """True if only this machine can reach it."""
-        return self.host_ip in LOOPBACK
+        """True if only this machine can reach it (any loopback address: 127.0.0.0/8 or ::1)."""
+        try:
+            return ipaddress.ip_address(self.host_ip).is_loopback
+        except ValueError:
+            return False
 
 
 def bindings(stack) -> list[Binding]:
