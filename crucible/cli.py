@@ -23,6 +23,7 @@ from crucible.errors import CrucibleError, ReportError, SettingsError
 from crucible.parallel import coordinator, plan
 from crucible.report import flaky, gate, merge, safety, sections
 from crucible.report import results as report
+from crucible.selfcheck import command as selfcheck
 from crucible.settings import Settings
 from crucible.stack import compose, engine, images, running, session
 from crucible.timings import Timings
@@ -229,7 +230,7 @@ def behave_command(options: Settings, behave_args: list[str], results: Path) -> 
     configured = configured_results(options.root)
     if configured is None:
         formats = ["--format", FORMATTER, "--outfile", str(results), "--format", "plain"]
-    elif configured != results.resolve():
+    elif configured != results.resolve() and not settings.overridden("report.results", defines(behave_args)):
         raise SettingsError(f"behave's configuration in {options.root} writes Allure results to {configured}, but "
                             f"the setting report.results is {results}: make them the same.")
     else:
@@ -378,6 +379,20 @@ def cmd_flaky(args, options: Settings, behave_args: list[str]) -> int:
     return flaky.rerun(args.runs, behave_args, options)
 
 
+def cmd_self_check(args, options: Settings) -> int:
+    """Run the suite against each defect of the catalogue (or automatic mutants); print the kill matrix.
+
+    The unbroken stack runs first and last (a failure there is a false alarm). Exit 1 when a defect
+    survived (unless accepted) or a false alarm was raised; the matrix is written as kill-matrix.json and
+    as a report in the setting selfcheck.output.
+    """
+    request = selfcheck.Request(defects=tuple(args.defect or ()), mutants=args.mutants, max_mutants=args.max,
+                                seed=args.seed, tags=args.tags, max_minutes=args.max_minutes)
+    matrix = selfcheck.check(request, options)
+    selfcheck.finish(matrix, options)
+    return 0 if matrix.passed() else 1
+
+
 def cmd_gate(args, options: Settings) -> int:
     """Check the results against the quality gate's rules; exit 1 when a rule is broken."""
     results = Path(args.results) if args.results else options.path("report.results")
@@ -450,6 +465,15 @@ def parser() -> argparse.ArgumentParser:
     gat.add_argument("--config", help="rules file (default: the setting report.gate)")
     doc = command("docs", cmd_docs)
     doc.add_argument("--check", action="store_true", help="fail if docs/steps.md is not current")
+    chk = command("self-check", cmd_self_check)
+    chk.add_argument("--defect", action="append", metavar="ID", help="check only this defect of the catalogue "
+                     "(its file name without .patch); repeat for more")
+    chk.add_argument("--mutants", metavar="TARGET", help="instead of the catalogue, make mutants of a service's source "
+                     "(a service name, or a file or folder)")
+    chk.add_argument("--max", type=int, default=10, help="at most this many mutants (default 10)")
+    chk.add_argument("--seed", type=int, default=1, help="the seed that samples the mutants (default 1)")
+    chk.add_argument("--tags", help="the scenarios run against each mutant (a behave tag expression; default: all)")
+    chk.add_argument("--max-minutes", type=float, help="start no defect that would end after this many minutes")
     ini = command("init", cmd_init)
     ini.add_argument("directory", nargs="?", default=".", help="the folder to write into (default: here)")
     ini.add_argument("--compose", help="the team's compose file, relative to the folder (default: the one found "

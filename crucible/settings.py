@@ -49,7 +49,8 @@ KEYS = [
     Key("features", str, "features", "folder of the .feature files"),
     Key("steps_order", list, [], "order of the step modules in the step catalogue (file names); the generic "
         "vocabulary follows"),
-    Key("report.results", str, "reports/allure-results", "where behave writes the Allure results",
+    Key("report.results", str, "reports/allure-results", "where behave writes the Allure results (set by the "
+        "environment or -D, it also moves the results of the formatter behave.ini switches on)",
         aliases=("allure_results",)),
     Key("report.output", str, "reports/allure-report", "where the single-file report is written"),
     Key("report.history", str, "reports/history/history.jsonl", "history file behind the trend (keep it between "
@@ -74,7 +75,8 @@ KEYS = [
     Key("services", dict, {}, "per service: `port` = the container port HTTP steps use (default: its first "
         "published port in the compose file's order); `openapi` = its OpenAPI 3 document, a path the service "
         "serves (`\"/openapi.json\"`) or a file (`\"docs/orders.yaml\"`, relative to the settings file); a service "
-        "without one is not contract-checked"),
+        "without one is not contract-checked; `image` = run this image instead of the compose file's (its `build` is "
+        "skipped), e.g. `-D services.orders.image=shop/orders:candidate`"),
     Key("auth.scheme", str, "none", "how generic HTTP steps authenticate: none, basic (auth.username/"
         "auth.password on every request), bearer (auth.token on every request) or jwt (tokens signed with "
         "auth.secret for `I am authenticated as ... with the role ...`)"),
@@ -120,6 +122,10 @@ KEYS = [
     Key("run.disruptive_tags", list, ["disruptive", "faults", "resilience", "load"], "tags of scenarios that "
         "stop, restart or break services, or load them: with workers they run last, one at a time, while nothing "
         "else runs"),
+    Key("selfcheck.defects", str, "defects", "folder of the defect catalogue `crucible self-check` runs: one "
+        "patch file per defect (see \"Self-check\")"),
+    Key("selfcheck.output", str, "reports/self-check", "where `crucible self-check` writes its kill matrix "
+        "(kill-matrix.json) and its report (report/index.html)"),
 ]
 BY_NAME = {key.name: key for key in KEYS}
 ALIASES = {alias: key.name for key in KEYS for alias in key.aliases}
@@ -341,6 +347,16 @@ def load(userdata: Mapping[str, str] | None = None, start: Path | None = None,
         raise SettingsError(f"{origins['auth.scheme']}: auth.scheme '{scheme}' is not one of "
                             f"{', '.join(AUTH_SCHEMES)}.")
     return Settings(root=root, file=file, values=values)
+
+
+def overridden(key: str, userdata: Mapping[str, str] | None = None,
+               environ: Mapping[str, str] | None = None) -> bool:
+    """True if the environment or a -D value sets ``key`` (they win over the settings file and behave.ini)."""
+    environ = os.environ if environ is None else environ
+    names = {key, *BY_NAME[key].aliases}
+    legacy = [name for name, target in LEGACY_ENV.items() if target == key]
+    return bool(environ.get(env_name(key)) or any(environ.get(name) for name in legacy)
+                or names & set(userdata or {}))
 
 
 def child_env(options: Settings) -> dict[str, str]:

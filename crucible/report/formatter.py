@@ -345,9 +345,13 @@ class CrucibleFormatter(AllureFormatter):
 
     def __init__(self, stream_opener, config):
         try:
-            patterns = link_patterns(settings.load(config.userdata))
+            options = settings.load(config.userdata)
+            patterns = link_patterns(options)
         except SettingsError as exc:
             raise LinkPatternError(str(exc)) from None
+        if settings.overridden("report.results", config.userdata):
+            # -D report.results=DIR (or $CRUCIBLE_REPORT_RESULTS) wins over the outfile behave.ini names
+            stream_opener.name = str(options.path("report.results"))
         super().__init__(stream_opener, config)
         allure_commons.plugin_manager.unregister(self.listener)
         self.listener = CrucibleListener(config, patterns)

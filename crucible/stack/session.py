@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
+from dataclasses import replace
 
 import docker
 
 from crucible import signals
+from crucible.errors import SettingsError
 from crucible.settings import Settings
 from crucible.errors import StartupError
 from crucible.stack import compose, engine, fingerprint, images, running
@@ -18,8 +21,26 @@ log = logging.getLogger(__name__)
 
 
 def load_project(settings: Settings) -> Project:
-    """The stack the settings name, checked (nothing is started)."""
-    return compose.load(settings.compose_files, name=settings["project"], profiles=settings["profiles"])
+    """The stack the settings name, checked (nothing is started), with the images the settings put in place."""
+    project = compose.load(settings.compose_files, name=settings["project"], profiles=settings["profiles"])
+    images = {name: str(table["image"]) for name, table in settings["services"].items()
+              if isinstance(table, dict) and table.get("image")}
+    for name in images:
+        if name not in project.services:
+            close = difflib.get_close_matches(name, list(project.services), n=1)
+            raise SettingsError(f"{settings.where(f'services.{name}.image')}: the stack has no service '{name}'"
+                                + (f"; did you mean '{close[0]}'?" if close else "") +
+                                f" Its services: {', '.join(sorted(project.services))}.")
+    return with_images(project, images)
+
+
+def with_images(project: Project, images: dict[str, str]) -> Project:
+    """The project with some services running a given image instead of theirs (their build is skipped)."""
+    if not images:
+        return project
+    services = {name: replace(service, image=images[name], build=None) if name in images else service
+                for name, service in project.services.items()}
+    return replace(project, services=services)
 
 
 def prepare(project: Project, timings: Timings) -> tuple[docker.DockerClient, dict[str, str]]:
