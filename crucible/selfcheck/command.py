@@ -90,9 +90,9 @@ def preflight(defects: list[Defect], options: Settings, project: Project) -> Non
 
 def union(defects: list[Defect]) -> str | None:
     """The tag expression running every scenario any defect runs (None: every scenario)."""
-    expressions = sorted({defect.tags for defect in defects})
-    if any(tags is None for tags in expressions):
+    if any(defect.tags is None for defect in defects):
         return None
+    expressions = sorted({defect.tags for defect in defects})
     return " or ".join(f"({tags})" for tags in expressions) if len(expressions) > 1 else expressions[0]
 
 
