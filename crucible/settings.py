@@ -24,7 +24,7 @@ SETTINGS_ENV = "CRUCIBLE_SETTINGS"
 COMPOSE_CANDIDATES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 AUTH_SCHEMES = ("none", "basic", "bearer", "jwt")
 # What a [services.NAME] table may set, and of which type.
-SERVICE_KEYS = {"port": int, "openapi": str}
+SERVICE_KEYS = {"port": int, "openapi": str, "image": str}
 BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
