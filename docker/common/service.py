@@ -9,12 +9,14 @@ import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from urllib.parse import unquote_to_bytes, urlsplit
 
 import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 from flask import Flask, g, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import UnicodeConverter
 
 SERVICE = os.environ.get("SERVICE_NAME", "service")
 SCHEMA_LOCK_ID = 7_263_001  # pg_advisory_xact_lock key serialising schema creation across workers
@@ -373,6 +375,40 @@ def card_fingerprint(digits):
     return hashlib.sha256(digits.encode()).hexdigest()
 
 
+# ---------------------------------------------------------------- path segments that hold a slash
+
+_SEGMENT_ESCAPE = re.compile(r"%(25|2F)")
+
+
+class SegmentPaths:
+    """WSGI middleware: an id that holds a slash (a store "berlin/mitte", sent as berlin%2Fmitte) stays one path
+    segment. The server decodes %2F into "/" before routing, so a route such as /stock/<store>/<sku> would never
+    match; this rebuilds PATH_INFO from the raw request URI with "%" and "/" inside each segment escaped again,
+    and SegmentConverter (every route's default converter) unescapes them in the value the view gets."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+        if raw:
+            path = urlsplit(raw).path if "://" in raw else raw.split("?", 1)[0]
+            script = environ.get("SCRIPT_NAME", "")
+            if not script or path.startswith(script):
+                segments = path[len(script):].split("/")
+                environ["PATH_INFO"] = "/".join(
+                    unquote_to_bytes(part.encode("latin-1", "replace")).replace(b"%", b"%25").replace(b"/", b"%2F").decode("latin-1")
+                    for part in segments)
+        return self.app(environ, start_response)
+
+
+class SegmentConverter(UnicodeConverter):
+    """A path segment whose "%2F" and "%25" (escaped by SegmentPaths) are "/" and "%" again."""
+
+    def to_python(self, value):
+        return _SEGMENT_ESCAPE.sub(lambda found: "%" if found.group(1) == "25" else "/", value)
+
+
 # ---------------------------------------------------------------- the Flask app
 
 def create_app(db, openapi, readiness_checks=()):
@@ -385,6 +421,8 @@ def create_app(db, openapi, readiness_checks=()):
 
     app = Flask(SERVICE)
     app.json.sort_keys = False
+    app.url_map.converters["default"] = SegmentConverter
+    app.wsgi_app = SegmentPaths(app.wsgi_app)
 
     @app.before_request
     def assign_request_id():

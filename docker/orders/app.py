@@ -425,7 +425,7 @@ def fail_return(return_id, message, **extra):
 @app.post("/orders/<order_id>/returns")
 @roles("customer", "staff", "admin")
 def return_items(order_id):
-    """Return items to a store: refund exactly their price once per Idempotency-Key, restock the receiving store."""
+    """Return items to a store: restock the receiving store, then refund their price once per Idempotency-Key."""
     key = idempotency_key()
     body = json_body()
     store = require(body, "store", str)
@@ -440,7 +440,28 @@ def return_items(order_id):
         return replay(ret["response"], 201)
     retry = "; retry with the same Idempotency-Key"
 
-    # 1. refund exactly the returned items' price (payments de-duplicates by the return's id)
+    # 1. put the stock back in the store that received the return (inventory de-duplicates by reference); a
+    #    store that cannot take it refuses the return before anything is refunded
+    for item in ret["items"]:
+        try:
+            response = inventory.call("POST", f"/stock/{quote(ret['store'], safe='')}/{quote(item['sku'], safe='')}"
+                                      "/restock", json={"quantity": item["quantity"], "cause": "return",
+                                                        "order_id": order_id,
+                                                        "reference": f"return:{ret['id']}:{item['sku']}"})
+        except Unavailable as exc:
+            raise ApiError(503, "inventory unavailable" + retry, reason="inventory unavailable",
+                           return_id=ret["id"], detail=str(exc)) from None
+        if response.status_code == 409:  # a conflict with a concurrent change: the retry goes through
+            raise ApiError(503, "inventory was busy" + retry, reason="inventory unavailable", return_id=ret["id"],
+                           detail=body_of(response).get("error"))
+        if response.status_code != 200:  # the store cannot take the items: asking again would not help
+            log_event(logging.ERROR, "inventory refused the restock of a return; nothing refunded",
+                      order_id=order_id, return_id=ret["id"], store=ret["store"], sku=item["sku"],
+                      inventory_status=response.status_code)
+            fail_return(ret["id"], "the receiving store cannot take the items back", reason="restock refused",
+                        store=ret["store"], detail=body_of(response).get("error"))
+
+    # 2. refund exactly the returned items' price (payments de-duplicates by the return's id)
     refund_id = None
     if ret["refund_cents"] > 0 and order["payment_id"]:
         try:
@@ -452,23 +473,11 @@ def return_items(order_id):
                            detail=str(exc)) from None
         answer = body_of(response)
         if response.status_code != 201:
+            log_event(logging.ERROR, "payments refused the refund of a return whose stock is back", order_id=order_id,
+                      return_id=ret["id"], payments_status=response.status_code)
             fail_return(ret["id"], "payments refused the refund", reason=answer.get("reason") or "refund refused",
                         detail=answer.get("error"))
         refund_id = answer.get("id")
-
-    # 2. put the stock back in the store that received the return (inventory de-duplicates by reference)
-    for item in ret["items"]:
-        try:
-            response = inventory.call("POST", f"/stock/{quote(ret['store'], safe='')}/{quote(item['sku'], safe='')}"
-                                      "/restock", json={"quantity": item["quantity"], "cause": "return",
-                                                        "order_id": order_id,
-                                                        "reference": f"return:{ret['id']}:{item['sku']}"})
-        except Unavailable as exc:
-            raise ApiError(503, "inventory unavailable" + retry, reason="inventory unavailable",
-                           return_id=ret["id"], detail=str(exc)) from None
-        if response.status_code != 200:
-            raise ApiError(503, "inventory refused the restock" + retry, reason="inventory unavailable",
-                           return_id=ret["id"], detail=body_of(response).get("error"))
 
     # 3. complete: order quantities, refunded amount, status, event, stored answer
     with db.transaction() as cur:

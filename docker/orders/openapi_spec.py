@@ -131,11 +131,13 @@ PATHS = {
     "/orders/{order_id}/returns": {
         "post": operation(
             "Return items of a confirmed order to a store.", ("customer", "staff", "admin"),
-            {"201": response("Refunded exactly the returned items' price once; stock added to the receiving "
-                             "store. A repeated Idempotency-Key returns this first result (Idempotent-Replayed: "
+            {"201": response("Stock added to the receiving store, then exactly the returned items' price refunded "
+                             "once. A repeated Idempotency-Key returns this first result (Idempotent-Replayed: "
                              "true).", ref("ReturnResult")),
-             "409": response("More than was bought minus already returned (reason \"already returned\"), or the "
-                             "order is not confirmed/partially_returned (reason \"not returnable\").",
+             "409": response("More than was bought minus already returned (reason \"already returned\"), the "
+                             "order is not confirmed/partially_returned (reason \"not returnable\"), or the "
+                             "receiving store cannot take the items back (reason \"restock refused\": nothing "
+                             "is refunded).",
                              {"anyOf": [ref("AlreadyReturned"), ref("Error")]}),
              **errors(400, 401, 403, 404, e422="The Idempotency-Key was used with a different return.",
                       e503="Payments or inventory unavailable: the return stays pending; retry with the same "
