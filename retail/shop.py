@@ -16,6 +16,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
+from urllib.parse import quote
 
 import requests
 
@@ -30,9 +31,9 @@ DEFAULT_PRICE = Money(1000)
 Items = list[tuple[str, int]]
 
 
-def slug(text: str) -> str:
-    """A lowercase, dash-separated form of a display name."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+def slug(text: str, keep: str = "") -> str:
+    """A lowercase, dash-separated form of a display name (characters in ``keep`` stay as they are)."""
+    return re.sub(rf"[^a-z0-9{re.escape(keep)}]+", "-", text.lower()).strip("-")
 
 
 @dataclass
@@ -42,8 +43,8 @@ class Names:
     uid: str
 
     def store(self, name: str) -> str:
-        """The unique store id behind a store's display name."""
-        return f"{slug(name)}-{self.uid}"
+        """The unique store id behind a store's display name ("Berlin/Mitte" keeps its slash: berlin/mitte-<id>)."""
+        return f"{slug(name, keep='/')}-{self.uid}"
 
     def sku(self, product: str) -> str:
         """The unique SKU behind a product's display name."""
@@ -232,7 +233,7 @@ class Shop:
         return self.prices.get(product, DEFAULT_PRICE)
 
     def _stock_path(self, store: str, product: str) -> str:
-        return f"/stock/{self.names.store(store)}/{self.names.sku(product)}"
+        return f"/stock/{quote(self.names.store(store), safe='')}/{quote(self.names.sku(product), safe='')}"
 
     def set_stock(self, store: str, product: str, quantity: int, price: Money | None = None) -> None:
         """Set a store's stock of a product (and the product's price, if given)."""

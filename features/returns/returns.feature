@@ -57,3 +57,11 @@ Feature: Returns
     Then her return is accepted with a refund of 25.00 EUR
     And her card is refunded 25.00 EUR exactly once
     And the "North" store has 5 "Blue Mug"
+
+  Scenario: Items returned to a store whose name has a slash go back on its shelf
+    Given the "Berlin/Mitte" store has 1 "Blue Mug" in stock
+    And Alice has bought 2 "Blue Mug" from the "North" store
+    When Alice returns 2 "Blue Mug" to the "Berlin/Mitte" store
+    Then her return is accepted with a refund of 25.00 EUR
+    And her card is refunded 25.00 EUR exactly once
+    And the "Berlin/Mitte" store has 3 "Blue Mug"
