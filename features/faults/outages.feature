@@ -14,6 +14,7 @@ Feature: The shop copes when its systems fail
     Then her order is rejected because "payments unavailable"
     And the "North" store still has 5 "Blue Mug"
 
+  @timeouts
   Scenario: A fraud check slower than its time limit rejects the order without keeping the customer waiting
     Given the fraud check answers 12 seconds late
     When Alice orders 1 "Blue Mug" from the "North" store
@@ -36,6 +37,7 @@ Feature: The shop copes when its systems fail
     Then his order is confirmed
     And Alice's order is still confirmed
 
+  @outbox
   Scenario: Orders placed while the message broker is down are announced once it is back
     Given the shop's events are being recorded
     And the message broker is down

@@ -3,6 +3,7 @@ Feature: Frozen and cut-off services, in the generic vocabulary
   What a team writes for its own stack: freeze a service, take one off the network, and check
   what its callers answer meanwhile. The stack is whole again before the next scenario.
 
+  @timeouts
   Scenario: A frozen fraud service makes payments answer "fraud unavailable" within its time limit
     Given I am authenticated as "sam-{uid}" with the role "staff"
     And a new test card number is remembered as "card"
