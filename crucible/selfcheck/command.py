@@ -17,6 +17,7 @@ from pathlib import Path
 
 from behave.configuration import Configuration
 
+from crucible import signals
 from crucible.errors import BuildError, StartupError
 from crucible.selfcheck import catalogue, mutants, report, suite, variant
 from crucible.selfcheck.catalogue import CatalogueError, Defect
@@ -123,6 +124,7 @@ class Progress:
 
 def check(request: Request, options: Settings) -> Matrix:
     """Run the self-check; return the judged matrix (written as JSON and as a report)."""
+    signals.install()  # SIGTERM as Ctrl-C: the stack of the run in progress and the variant's images are removed
     project = session.load_project(options)
     defects = defects_of(request, options, project)
     preflight(defects, options, project)
