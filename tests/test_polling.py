@@ -1,9 +1,10 @@
-"""eventually(): bounded retries, the first passing value, and a failure that shows the last value."""
+"""eventually(): bounded retries, the first passing value, and a failure that shows the last value;
+throughout(): a check that must hold on every value for a while."""
 
 import pytest
 
 from crucible import errors
-from crucible.vocabulary.polling import eventually
+from crucible.vocabulary.polling import eventually, throughout
 
 
 class FakeClock:
@@ -76,3 +77,31 @@ def test_other_errors_are_not_retried():
 def test_the_bound_must_be_sensible(timeout):
     with pytest.raises(errors.TestDataError, match="A wait must last"):
         eventually(lambda: 1, must_be(1), timeout)
+
+
+def test_throughout_checks_every_value_until_the_time_is_up():
+    clock = FakeClock()
+    seen = []
+
+    def probe():
+        seen.append(clock.now)
+        return 3
+
+    assert throughout(probe, must_be(3), 0.5, interval=0.2, sleep=clock.sleep, clock=clock) == 3
+    assert seen == pytest.approx([0.0, 0.2, 0.4, 0.5])
+
+
+def test_throughout_fails_at_the_first_value_that_breaks_the_check_saying_when():
+    clock = FakeClock()
+    values = iter([3, 3, 5, 3])
+    with pytest.raises(AssertionError) as raised:
+        throughout(lambda: next(values), must_be(3), 2, sleep=clock.sleep, clock=clock, describe=lambda v: f"<{v}>")
+    message = str(raised.value)
+    assert message.startswith("expected 3 but got 5\nIt stopped being true after 0.4 of 2 seconds (check 3).")
+    assert message.endswith("Value seen: <5>")
+
+
+@pytest.mark.parametrize("duration", [0, 301])
+def test_throughout_needs_a_sensible_duration(duration):
+    with pytest.raises(errors.TestDataError, match="A wait must last"):
+        throughout(lambda: 1, must_be(1), duration)

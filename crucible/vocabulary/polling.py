@@ -1,6 +1,7 @@
-"""Eventually: repeat a probe and a check until the check passes or a bound runs out.
+"""Eventually and throughout: repeat a probe and a check until the check passes or a bound runs out, or for as long
+as a check must keep passing.
 
-Used by the "within N seconds" steps. The probe fetches a value (an HTTP response, query rows,
+Used by the "within N seconds" and "for N seconds" steps. The probe fetches a value (an HTTP response, query rows,
 received messages); the check raises ``AssertionError`` while the value is not yet right. When
 the bound runs out, the failure leads with the last failure's first line (what differs), then
 says how long and how often it tried, and the last value seen.
@@ -50,4 +51,37 @@ def eventually(probe: Callable[[], T], check: Callable[[T], None], timeout: floa
                 raise AssertionError(
                     f"{headline}\nStill not true after {timeout:g} seconds ({attempts} attempts)."
                     + (f"\n{details}" if details else "") + f"\nLast value seen: {describe(value)}") from None
+        sleep(min(interval, remaining))
+
+
+def throughout(probe: Callable[[], T], check: Callable[[T], None], duration: float, *,
+               interval: float = DEFAULT_INTERVAL, describe: Callable[[T], str] = repr,
+               sleep: Callable[[float], None] = time.sleep,
+               clock: Callable[[], float] = time.monotonic) -> T:
+    """Check every probed value for ``duration`` seconds; the first value that fails ``check`` fails it all.
+
+    Example::
+
+        throughout(lambda: client.get("/stock/north/mug"),
+                   lambda r: assert_that(r.json()["quantity"], equal_to(3)), duration=2)
+    """
+    if not 0 < duration <= MAX_TIMEOUT:
+        raise TestDataError(f"A wait must last more than 0 and at most {MAX_TIMEOUT:.0f} seconds, not {duration}")
+    started = clock()
+    attempts = 0
+    while True:
+        attempts += 1
+        value = probe()
+        try:
+            check(value)
+        except AssertionError as failure:
+            headline, _, details = str(failure).strip().partition("\n")
+            raise AssertionError(
+                f"{headline}\nIt stopped being true after {clock() - started:.1f} of {duration:g} seconds "
+                f"(check {attempts})." + (f"\n{details}" if details else "") + f"\nValue seen: {describe(value)}"
+            ) from None
+        remaining = started + duration - clock()
+        if remaining <= 0:
+            log.debug("expectation held for %g seconds (%d checks)", duration, attempts)
+            return value
         sleep(min(interval, remaining))

@@ -116,6 +116,11 @@ class RestSession:
         """Send a request again and again until ``check`` passes on its response, or time runs out."""
         return polling.eventually(lambda: self.send(method, service, path), check, timeout, describe=describe)
 
+    def hold(self, method: str, service: str, path: str, check: Callable[[requests.Response], None],
+             duration: float) -> requests.Response:
+        """Send a request again and again for ``duration`` seconds; ``check`` must pass on every response."""
+        return polling.throughout(lambda: self.send(method, service, path), check, duration, describe=describe)
+
 
 def expected_status(status: int, response: requests.Response) -> str:
     """The failure of a status check: what differs first, then the exchange (its body may hold ports and ids)."""

@@ -1,9 +1,10 @@
-"""Waiting: expectations that become true eventually, checked again and again within a bound.
+"""Waiting: expectations that become true eventually, or stay true for a while, checked again and again.
 
 "within N seconds" repeats the request or query every 0.2 seconds until the expectation holds,
 at most N seconds (N up to 300). When it gives up, the failure says how long and how often it
-tried, the last failure and the last value seen. The last response becomes "the response" for
-the steps that follow.
+tried, the last failure and the last value seen. "for N seconds" repeats it for N seconds and
+fails at the first response that breaks the expectation, saying when. The last response becomes
+"the response" for the steps that follow.
 """
 
 from behave import then
@@ -33,6 +34,18 @@ def step_within_json(context, seconds, method, service, path):
     Fields the response has and the docstring does not list are ignored; markers work as in the JSON steps.
     """
     context.rest.poll(method, service, path, json_satisfies(matches_json(docstring_json(context))), seconds)
+
+
+@then('for {seconds:g} seconds a {method:w} request to "{service}" at "{path}" keeps returning JSON matching:')
+@checked(service_argument)
+@templated
+def step_for_json(context, seconds, method, service, path):
+    """Example: Then for 2 seconds a GET request to "inventory" at "/stock/{store}/{sku}" keeps returning JSON matching:
+        {"quantity": 3}
+
+    Every response within that time must match; markers work as in the JSON steps.
+    """
+    context.rest.hold(method, service, path, json_satisfies(matches_json(docstring_json(context))), seconds)
 
 
 @then('within {seconds:g} seconds the "{service}" database query "{sql}" returns:')
