@@ -68,7 +68,8 @@ def expect_stock(actual: int, expected: int, store: str, product: str) -> None:
 def expect_charged(order: Order, payments: list[dict], amount: Money) -> None:
     """The order's card was charged exactly this amount, once."""
     charged = [p for p in payments if p.get("captured_cents")]
-    assert len(charged) == 1 and charged[0]["captured_cents"] == amount.cents, (
+    assert len(charged) == 1 and charged[0]["captured_cents"] == amount.cents and (
+        charged[0].get("currency") == amount.currency), (
         f"expected {order.person}'s card to be charged {amount} for the order, but "
         + (_payments(payments) if payments else "the payments service has no payment for it"))
 

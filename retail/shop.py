@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote
@@ -205,6 +207,30 @@ class Shop:
         self.answers.append((f"{method} {path} -> {response.status_code}", response.text))
         return response
 
+    def _at_once(self, service: str, method: str, path: str, times: int, *, person: str,
+                 headers: dict[str, str], **kwargs: Any) -> list[requests.Response]:
+        """The same request as a person, ``times`` at the same moment (threads released together); the answers in
+        the order they arrived, each exchange recorded as usual."""
+        client = self.http(service)
+        exchanges: list = []
+        sender = HttpClient(service, client.base_url, record=exchanges.append, headers=client.headers,
+                            timeout=client.timeout)
+        sent = {"Authorization": f"Bearer {self._token(self.names.customer(person), 'customer')}", **headers}
+        start = threading.Barrier(times)
+
+        def send() -> requests.Response:
+            start.wait(timeout=10)
+            return sender.request(method, path, headers=sent, **kwargs)
+
+        with ThreadPoolExecutor(max_workers=times) as pool:
+            responses = [future.result() for future in [pool.submit(send) for _ in range(times)]]
+        for exchange in exchanges:  # recorded here, in the scenario's own thread
+            if client.record:
+                client.record(exchange)
+        arrived = sorted(responses, key=lambda response: response.elapsed)
+        self.answers += [(f"{method} {path} -> {r.status_code}", r.text) for r in arrived]
+        return arrived
+
     def _staff(self, service: str, method: str, path: str, doing: str, **kwargs: Any) -> dict:
         """A store operation that must succeed (set-up and look-ups); its JSON body."""
         return _succeeded(self._call(service, method, path, **kwargs), service, doing)
@@ -221,6 +247,13 @@ class Shop:
         """Give the person a new card (a BIN and an ending, e.g. ``0002`` for one the issuer declines)."""
         self.cards[person] = cards.card_number(bin=bin, ending=ending)
         return self.cards[person]
+
+    def share_bank(self, people: list[str]) -> str:
+        """Give each person a new card, all from one new issuer range (BIN); return the BIN."""
+        shared = cards.random_bin()
+        for person in people:
+            self.issue_card(person, bin=shared)
+        return shared
 
     # --- products, stores and stock -------------------------------------------------------
 
@@ -450,17 +483,21 @@ class Shop:
 
     # --- returns --------------------------------------------------------------------------
 
-    def return_items(self, person: str, store: str, items: Items, sends: int = 1) -> Return:
-        """A person returns items of their latest order to a store (the same request ``sends`` times)."""
+    def return_items(self, person: str, store: str, items: Items, sends: int = 1, at_once: bool = False) -> Return:
+        """A person returns items of their latest order to a store (the same request ``sends`` times, one after
+        another or ``at_once``); the answer kept is the last one (at once: the last to arrive)."""
         order = self.order_of(person)
         if not order.id:
             raise TestDataError(f"{person}'s order was not accepted ({order.outcome()}), so nothing can be returned.")
         key = f"return-{uuid.uuid4()}"
         body = {"store": self.names.store(store),
                 "items": [{"sku": self.names.sku(product), "quantity": quantity} for product, quantity in items]}
-        for _ in range(sends):
-            response = self._call("orders", "POST", f"/orders/{order.id}/returns", person=person,
-                                  headers={"Idempotency-Key": key}, json=body)
+        path, headers = f"/orders/{order.id}/returns", {"Idempotency-Key": key}
+        if at_once:
+            response = self._at_once("orders", "POST", path, sends, person=person, headers=headers, json=body)[-1]
+        else:
+            for _ in range(sends):
+                response = self._call("orders", "POST", path, person=person, headers=headers, json=body)
         result = Return(person, order, response.status_code, _json(response))
         if result.accepted and isinstance(result.body.get("order"), dict):
             order.body = result.body["order"]

@@ -24,6 +24,12 @@ def person(text: str) -> str:
     return text
 
 
+@with_pattern(rf"{NAME}(?:, {NAME})* and {NAME}")
+def people(text: str) -> list[str]:
+    """``Alice, Bob and Carol`` -> the three names."""
+    return names(text)
+
+
 @with_pattern(rf"her|his|their|{NAME}'s")
 def whose(text: str) -> str | None:
     """``Alice's`` -> ``Alice``; ``her``, ``his``, ``their`` -> None (the person the scenario last acted for)."""
@@ -60,7 +66,7 @@ def order_state(text: str) -> str:
     return text
 
 
-TYPES = {"Person": person, "Whose": whose, "Who": who, "Money": money, "Seconds": seconds,
+TYPES = {"Person": person, "People": people, "Whose": whose, "Who": who, "Money": money, "Seconds": seconds,
          "Decision": decision, "OrderState": order_state}
 
 

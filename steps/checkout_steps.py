@@ -48,6 +48,16 @@ def step_person_has_bought_items(context, person, store):
     outcomes.expect_state(context.shop.place_order(person, store, wording.items(context.table)), "confirmed")
 
 
+@given('{people:People} have each bought {quantity:d} "{product}" from the "{store}" store')
+def step_people_have_bought(context, people, quantity, product, store):
+    """Example: Given Alice, Bob and Carol have each bought 1 "Blue Mug" from the "North" store
+
+    One order each, with their own card; every order must be confirmed.
+    """
+    for person in people:
+        outcomes.expect_state(context.shop.place_order(person, store, [(product, quantity)]), "confirmed")
+
+
 @given('{person:Person} has already bought {quantity:d} "{product}" from the "{store}" store {times:d} times')
 def step_person_has_bought_times(context, person, quantity, product, store, times):
     """Example: Given Alice has already bought 1 "Blue Mug" from the "North" store 3 times

@@ -28,6 +28,15 @@ def step_bank_blocked(context, whose):
     context.add_cleanup(context.shop.unblock, context.shop.block_bank(context.shop.person(whose)))
 
 
+@given("{people:People} have cards from the same bank")
+def step_same_bank(context, people):
+    """Example: Given Alice, Bob, Carol and Dan have cards from the same bank
+
+    Each gets a new card of their own, all from one issuer range (BIN) no other scenario uses.
+    """
+    context.shop.share_bank(people)
+
+
 @given('{whose:Whose} order for {quantity:d} "{product}" from the "{store}" store is held for review')
 def step_order_held_for_review(context, whose, quantity, product, store):
     """Example: Given Alice's order for 1 "Espresso Machine" from the "North" store is held for review

@@ -36,6 +36,16 @@ def step_return_twice(context, whose, quantity, product, store):
     context.shop.return_items(context.shop.person(whose), store, [(product, quantity)], sends=2)
 
 
+@when('{whose:Whose} return of {quantity:d} "{product}" to the "{store}" store reaches the shop twice at the same '
+      'moment')
+def step_return_twice_at_once(context, whose, quantity, product, store):
+    """Example: When Alice's return of 2 "Blue Mug" to the "North" store reaches the shop twice at the same moment
+
+    The same return sent twice at once (a client that retries without waiting for the first answer).
+    """
+    context.shop.return_items(context.shop.person(whose), store, [(product, quantity)], sends=2, at_once=True)
+
+
 @given('{who:Who} has returned {quantity:d} "{product}" to the "{store}" store')
 def step_has_returned(context, who, quantity, product, store):
     """Example: Given Alice has returned 1 "Blue Mug" to the "North" store

@@ -100,6 +100,16 @@ def step_stores_have_now(context):
                               row["store"], row["product"])
 
 
+@then('for {seconds:Seconds} the "{store}" store still has {quantity:d} "{product}"')
+def step_store_keeps(context, seconds, store, quantity, product):
+    """Example: Then for 2 seconds the "North" store still has 3 "Blue Mug"
+
+    The stock is read again and again for that long; it must have that level every time.
+    """
+    polling.throughout(lambda: context.shop.stock(store, product),
+                       lambda found: outcomes.expect_stock(found, quantity, store, product), seconds)
+
+
 @then('within {seconds:Seconds} the "{store}" store has {quantity:d} "{product}" again')
 def step_store_has_again(context, seconds, store, quantity, product):
     """Example: Then within 3 seconds the "North" store has 5 "Blue Mug" again"""

@@ -84,3 +84,12 @@ Feature: Orders API
     And I remember the response JSON at "$.id" as "order_id"
     When I am authenticated as "dave-{uid}" with the role "customer"
     Then the "orders" service answers "GET /orders/{order_id}" as if "order_id" did not exist
+
+  Scenario: An order whose quantity is not a number is refused as bad input
+    When I send a POST request to "orders" at "/orders" with JSON:
+      """
+      {"store": "{store}", "items": [{"sku": "{sku}", "quantity": "two", "unit_price_cents": 1250}],
+       "card": {"number": "{card}"}}
+      """
+    Then the response status is 400
+    And the response JSON at "$.error" is "items[0].quantity must be an integer"

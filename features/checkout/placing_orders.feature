@@ -40,3 +40,9 @@ Feature: Placing orders
       | North | Blue Mug   | 3        |
       | North | Red Kettle | 1        |
     And her card is charged 55.00 EUR
+
+  Scenario: An order priced in pounds is charged in pounds
+    Given the "London" store has 3 "Tea Pot" in stock at 20.00 GBP
+    When Alice orders 1 "Tea Pot" from the "London" store
+    Then her order is confirmed
+    And her card is charged 20.00 GBP

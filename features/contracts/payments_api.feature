@@ -47,3 +47,25 @@ Feature: Payments API contract
     Then the response status is 409
     And the response JSON at "$.reason" is "refund exceeds captured amount"
     And the response JSON at "$.refundable_cents" is 2500
+
+  Scenario: Refunds together never exceed what was captured
+    Given the request header "Idempotency-Key" is "pay-{uid}"
+    And I send a POST request to "payments" at "/payments" with JSON:
+      """
+      {"order_id": "order-{uid}", "amount_cents": 2500, "card": {"number": "{card}"}}
+      """
+    And I remember the response JSON at "$.id" as "payment_id"
+    And I send a POST request to "payments" at "/payments/{payment_id}/capture"
+    And the request header "Idempotency-Key" is "refund-1-{uid}"
+    And I send a POST request to "payments" at "/payments/{payment_id}/refunds" with JSON:
+      """
+      {"amount_cents": 2000}
+      """
+    And the request header "Idempotency-Key" is "refund-2-{uid}"
+    When I send a POST request to "payments" at "/payments/{payment_id}/refunds" with JSON:
+      """
+      {"amount_cents": 1000}
+      """
+    Then the response status is 409
+    And the response JSON at "$.reason" is "refund exceeds captured amount"
+    And the response JSON at "$.refundable_cents" is 500

@@ -40,3 +40,15 @@ Feature: Fraud screening of payments
     When Alice orders 1 "Blue Mug" from the "North" store
     Then her order is rejected because "fraud declined" ("blocked bin")
     And the "North" store still has 10 "Blue Mug"
+
+  Scenario: An order of exactly 500.00 EUR passes the fraud check
+    Given the "North" store has 1 "Gift Hamper" in stock at 500.00 EUR
+    When Alice orders 1 "Gift Hamper" from the "North" store
+    Then the fraud check approves her order
+    And her order is confirmed
+
+  Scenario: Customers of the same bank are not declined for each other's payments
+    Given Alice, Bob, Carol and Dan have cards from the same bank
+    And Alice, Bob and Carol have each bought 1 "Blue Mug" from the "North" store
+    When Dan orders 1 "Blue Mug" from the "North" store
+    Then his order is confirmed

@@ -8,3 +8,8 @@ Feature: Stock put aside for a while
     When 2 "Blue Mug" are put aside at the "North" store for 1 second
     Then the "North" store has 3 "Blue Mug" left
     And within 3 seconds the "North" store has 5 "Blue Mug" again
+
+  Scenario: Stock put aside stays aside until its time runs out
+    Given the "North" store has 5 "Blue Mug" in stock
+    When 2 "Blue Mug" are put aside at the "North" store for 60 seconds
+    Then for 2 seconds the "North" store still has 3 "Blue Mug"

@@ -23,3 +23,10 @@ Feature: Moving stock between stores
       | store | product  | quantity |
       | North | Blue Mug | 5        |
       | South | Blue Mug | 1        |
+
+  Scenario: Stock moved to a store that never had the product arrives there
+    When 2 "Blue Mug" are moved from the "North" store to the "West" store
+    Then the stores have:
+      | store | product  | quantity |
+      | North | Blue Mug | 3        |
+      | West  | Blue Mug | 2        |

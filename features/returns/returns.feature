@@ -65,3 +65,10 @@ Feature: Returns
     Then her return is accepted with a refund of 25.00 EUR
     And her card is refunded 25.00 EUR exactly once
     And the "Berlin/Mitte" store has 3 "Blue Mug"
+
+  Scenario: A return sent twice at the same moment is refunded once
+    Given Alice has bought 2 "Blue Mug" from the "North" store
+    When Alice's return of 2 "Blue Mug" to the "North" store reaches the shop twice at the same moment
+    Then her return is accepted with a refund of 25.00 EUR
+    And her card is refunded 25.00 EUR exactly once
+    And the "North" store has 5 "Blue Mug"
