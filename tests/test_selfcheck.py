@@ -279,6 +279,8 @@ def test_the_catalogue_is_judged_defect_by_defect_with_a_survivor_failing_the_ch
     assert [s["id"] for s in found["survivors"]] == ["letters-miscounted", "plain-text-answers"]
     assert "SURVIVED letters-miscounted: The letters of a name are counted one short" in output
     assert "[3/3] wrong-greeting: caught, 1 scenario(s) failed (elapsed" in output
+    table = (root / "reports" / "self-check" / "kill-matrix.md").read_text()
+    assert "| `letters-miscounted` | The letters of a name are counted one short | all | **SURVIVED** |" in table
     report = root / "reports" / "self-check" / "report" / "index.html"
     assert report.is_file() and report.stat().st_size > 100_000
     names = [json.loads(p.read_text())["name"] for p in (root / "reports/self-check/allure-results").glob("*-result.json")]

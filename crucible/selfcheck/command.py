@@ -192,11 +192,11 @@ def _variant_run(client, project: Project, options: Settings, defect: Defect, en
 
 
 def finish(matrix: Matrix, options: Settings) -> Path:
-    """Print the matrix, write kill-matrix.json and the report; return the report's path."""
+    """Print the matrix, write kill-matrix.json, kill-matrix.md and the report; return the report's path."""
     for line in matrix.lines():
         log.info("%s", line)
     output = options.path("selfcheck.output")
-    path = matrix.write_json(output / "kill-matrix.json")
+    path = matrix.write(output)
     index = report.write(matrix, output, f"{options['report.name']} self-check")
     log.info("Kill matrix: %s; report: %s", path, index)
     return index

@@ -169,11 +169,31 @@ class Matrix:
                          "error": e.error} for e in self.entries],
         }
 
-    def write_json(self, path: Path) -> Path:
-        """Write kill-matrix.json."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def write(self, folder: Path) -> Path:
+        """Write kill-matrix.json and kill-matrix.md into the folder; return the JSON's path."""
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "kill-matrix.md").write_text(markdown(self), encoding="utf-8")
+        path = folder / "kill-matrix.json"
         path.write_text(json.dumps(self.as_json(), indent=2) + "\n", encoding="utf-8")
         return path
+
+
+def markdown(matrix: Matrix) -> str:
+    """The matrix as a Markdown table (kill-matrix.md): each defect, what a user would notice, who caught it and how."""
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = [f"Kill matrix of '{matrix.project}', {matrix.started_at:%Y-%m-%d}: {matrix.summary()}.", "",
+             "| defect | what a user would notice | scenarios run | caught by | first failure message |",
+             "| --- | --- | --- | --- | --- |"]
+    for entry in matrix.entries:
+        caught = "<br>".join(cell(o.scenario) for o in entry.caught_by) or (
+            entry.how or (f"**{entry.verdict.upper()}**" + (f": {entry.defect.accepted}" if entry.defect.accepted
+                                                            else "")))
+        first = entry.caught_by[0].message if entry.caught_by else ""
+        lines.append(f"| `{entry.defect.id}` | {cell(entry.defect.description)} | "
+                     f"{cell(entry.defect.tags or 'all')} | {caught} | {cell(first)} |")
+    return "\n".join(lines) + "\n"
 
 
 def _outcome(outcome: Outcome) -> dict:
