@@ -1,4 +1,4 @@
-@faults @load @disruptive @outbox
+@faults @load @disruptive
 Feature: No event lost when the broker restarts in the middle of a rush
   Every service writes its events to an outbox in the same transaction as the change; a relay
   publishes them once the broker takes them. A broker restart during a rush delays events, but
