@@ -16,7 +16,7 @@ WORKERS ?=
 SHARD ?=
 RUN_ARGS = $(if $(WORKERS),--workers $(WORKERS)) $(if $(SHARD),--shard $(SHARD))
 
-.PHONY: help setup deps browser run test unit up down report gate check clean flaky docs pacts merge
+.PHONY: help setup deps browser run test unit up down report gate check clean flaky docs pacts merge self-check
 
 help:
 	@echo "make run    bring the stack up, run every feature, write reports/allure-report/index.html"
@@ -29,6 +29,7 @@ help:
 	@echo "make pacts  run the @pact features and rewrite the pact files in pacts/ (then commit them)"
 	@echo "make gate   check the last run against reports/quality-gate.json"
 	@echo "make flaky  run the suite RUNS times (default 5) against one stack; list scenarios that changed outcome"
+	@echo "make self-check  run the suite against every defect of docker/defects/; print the kill matrix"
 
 $(PY_STAMP): requirements.txt constraints.txt pyproject.toml
 	@echo "crucible: installing Python dependencies and the crucible command into $(VENV) ..."
@@ -66,11 +67,20 @@ run: setup
 unit: setup browser
 	$(PY) -m pytest tests
 
-# The whole suite runs with 2 workers: it checks the workers on the real platform and is quicker.
+# The self-check on two defects of the catalogue (the whole catalogue is `make self-check`), then the whole
+# suite with 2 workers: it checks the workers on the real platform and is quicker.
+SELFCHECK_SAMPLE ?= --defect customers-see-any-order --defect card-numbers-in-logs
 test: setup browser
 	$(PY) -m pytest tests
 	$(CRUCIBLE) flaky --runs 2 --tags=@checkout
+	$(CRUCIBLE) self-check $(SELFCHECK_SAMPLE)
 	$(MAKE) --no-print-directory run WORKERS=2
+
+# The suite against each defect of docker/defects/ (or SELFCHECK_ARGS="--mutants fraud --max 10 --tags @fraud"):
+# the kill matrix on the console, in reports/self-check/kill-matrix.{json,md} and reports/self-check/report/.
+SELFCHECK_ARGS ?=
+self-check: setup
+	$(CRUCIBLE) self-check $(SELFCHECK_ARGS)
 
 # Rerun the suite (or BEHAVE_ARGS) RUNS times against one stack; lists scenarios whose outcome changed.
 RUNS ?= 5

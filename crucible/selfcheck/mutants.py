@@ -5,8 +5,9 @@ every place an operator applies and make one mutant at a time, keeping the rest 
 was, so each mutant is a one-line patch like a hand-written defect. Its operators cover four of the
 usual families (a comparison flipped, a boundary off by one, a constant changed, a condition
 negated); the fifth, a call removed, is a small operator of our own on cosmic-ray's Operator
-interface. (mutmut writes every mutant into one file switched at run time by an environment variable
-of its own process, which cannot cross into a container; mutatest has not been released since 2022.)
+interface. (mutmut 3 writes all the mutants of a function into one trampolined copy that picks one at
+run time and calls back into mutmut, so the service's image would need mutmut inside it; mutatest
+has not been released since 2022.)
 
 The mutants are sampled deterministically: the candidates are shuffled with the seed, family by
 family, and taken from each family in turn, so a sample covers every family and the same seed and
