@@ -7,6 +7,9 @@ and bad tokens (never a 500, never HTML), and that the whole stack starts and is
 
 from __future__ import annotations
 
+import uuid
+from urllib.parse import quote
+
 import pytest
 import requests
 from openapi_spec_validator import validate
@@ -85,3 +88,16 @@ def test_the_request_id_is_echoed_or_created(reference):
     url = f"{reference.url('orders')}/health/live"
     assert requests.get(url, headers={"X-Request-ID": "contract-42"}, timeout=5).headers["X-Request-ID"] == "contract-42"
     assert len(requests.get(url, timeout=5).headers["X-Request-ID"]) >= 32
+
+
+@pytest.mark.parametrize("store", ["berlin/mitte", "50%off", "a%2Fb", "süd west"])
+def test_an_id_with_a_slash_or_a_percent_sign_stays_one_path_segment(reference, store):
+    staff = token(reference, "staff")
+    stock = f"{reference.url('inventory')}/stock/{quote(store, safe='')}-{uuid.uuid4().hex[:6]}/mug%2F1"
+
+    written = requests.put(stock, json={"quantity": 4}, headers=staff, timeout=5)
+    read = requests.get(stock, headers=staff, timeout=5)
+
+    assert written.status_code == read.status_code == 200, (written.text, read.text)
+    assert read.json()["store"].startswith(f"{store}-") and read.json()["sku"] == "mug/1"
+    assert requests.get(f"{reference.url('inventory')}/stock/a/b/c", headers=staff, timeout=5).status_code == 404
