@@ -21,7 +21,7 @@ from crucible import settings
 from crucible.errors import SettingsError
 from crucible.selfcheck import catalogue, command, matrix, mutants, variant
 from crucible.selfcheck.catalogue import CatalogueError
-from crucible.selfcheck.suite import Outcome, SuiteRun, scenario_name
+from crucible.selfcheck.suite import Outcome, SuiteRun, first_line, scenario_name
 from crucible.stack import session
 
 HERE = Path(__file__).resolve().parent
@@ -300,3 +300,12 @@ def test_caught_and_accepted_defects_pass_and_mutants_are_judged_the_same_way(en
     assert all(d["kind"] == "mutant" and d["verdict"] in ("caught", "survived") for d in found["defects"])
     assert code == (1 if found["survivors"] else 0)
     assert f"score {found['score']['caught']}/3 defects caught" in output
+
+
+def test_the_first_failure_message_is_its_first_line_and_the_next_when_that_ends_in_a_colon():
+    assert first_line("\n  expected 6 but was 3\nthe JSON body of ...") == "expected 6 but was 3"
+    assert first_line("Contract violation: payments GET /payments answered 200, which it does not allow:\n"
+                      "  - $.payments[0].captured_cents: a required field\n(exchange ...)") == (
+        "Contract violation: payments GET /payments answered 200, which it does not allow: "
+        "$.payments[0].captured_cents: a required field")
+    assert first_line(None) == ""

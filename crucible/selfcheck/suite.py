@@ -70,11 +70,12 @@ def scenario_name(result: dict) -> str:
 
 
 def first_line(message: str | None) -> str:
-    """The first non-empty line of a failure message."""
-    for line in (message or "").splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
+    """The first non-empty line of a failure message (and the next one when the first ends in a colon, as in
+    "Contract violation: ... does not allow:")."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        return f"{lines[0]} {lines[1].lstrip('- ')}"
+    return lines[0] if lines else ""
 
 
 def read_outcomes(results: Path) -> dict[str, Outcome]:
