@@ -21,7 +21,7 @@ from allure_commons.model2 import (Attachment, Label, Parameter, Status, StatusD
                                    TestStepResult)
 
 from crucible.report import results as allure_results
-from crucible.selfcheck.matrix import ACCEPTED, CAUGHT, ERROR, NOT_RUN, SURVIVED, Entry, Matrix
+from crucible.selfcheck.matrix import ACCEPTED, CAUGHT, ERROR, NOT_RUN, SURVIVED, Entry, Matrix, duration
 
 EPIC = "Self-check"
 FEATURES = {"defect": "Defect catalogue", "mutant": "Automatic mutants"}
@@ -126,8 +126,11 @@ def write(matrix: Matrix, folder: Path, name: str) -> Path:
                   attachments=[writer.attach("kill matrix", _table(matrix), "text/csv", "csv"),
                                writer.attach("kill-matrix.json", json.dumps(matrix.as_json(), indent=2),
                                              "application/json", "json")])
-    allure_results.write_environment(results, {"project": matrix.project, "self-check.score": f"{caught}/{total}",
-                                               "self-check.started": matrix.started_at.isoformat(timespec="seconds"),
-                                               "self-check.duration": f"{matrix.seconds:.0f}s"})
+    score = f"{caught} of {total} caught" + (f" ({100 * caught / total:.0f}%)" if total else "")
+    allure_results.write_environment(results, {
+        "project": matrix.project, "self-check.score": score,
+        "self-check.survivors": str(len(matrix.survivors())), "self-check.false alarms": str(len(alarms)),
+        "self-check.started": matrix.started_at.isoformat(timespec="seconds"),
+        "self-check.duration": duration(matrix.seconds)})
     allure_results.ensure_allure()
     return allure_results.generate(results, folder / "report", history=folder / "history.jsonl", name=name)
