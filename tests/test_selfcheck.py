@@ -139,6 +139,19 @@ def test_tags_that_choose_no_scenario_are_refused_naming_the_defect(project):
         command.preflight(defects, options, model)
 
 
+def test_the_reference_catalogue_holds_twenty_defects_that_apply_and_each_chooses_scenarios():
+    root = HERE.parent
+    options = settings.load(start=root, environ={})
+    model = session.load_project(options)
+    defects = catalogue.load(options.path("selfcheck.defects"), root)
+
+    command.preflight(defects, options, model)  # raises naming the defect whose patch, service or tags are wrong
+
+    assert len(defects) >= 20
+    assert {s.name for d in defects for s in variant.touched_services(model, d, root)} >= {
+        "orders", "inventory", "payments", "fraud"}
+
+
 # --- settings: the images a stack runs ---------------------------------------------------------------------
 
 
