@@ -15,6 +15,7 @@ import requests
 from openapi_spec_validator import validate
 
 from crucible.vocabulary import auth
+from retail import cards
 
 APIS = ("orders", "inventory", "payments", "fraud")
 # One write endpoint per service that takes a JSON body (from docker/README.md).
@@ -101,3 +102,28 @@ def test_an_id_with_a_slash_or_a_percent_sign_stays_one_path_segment(reference, 
     assert written.status_code == read.status_code == 200, (written.text, read.text)
     assert read.json()["store"].startswith(f"{store}-") and read.json()["sku"] == "mug/1"
     assert requests.get(f"{reference.url('inventory')}/stock/a/b/c", headers=staff, timeout=5).status_code == 404
+
+
+def test_a_return_the_receiving_store_cannot_take_is_refused_for_good_and_never_refunded(reference):
+    """Restock first: a store that refuses the items (4xx) refuses the return (409, not a retryable 503), no refund."""
+    staff, unique = token(reference, "staff"), uuid.uuid4().hex[:8]
+    store, full, sku = f"north-{unique}", f"full/{unique}", f"mug-{unique}"
+    inventory, orders = reference.url("inventory"), reference.url("orders")
+    for where, quantity in ((store, 1), (full, 1_000_000_000)):  # the full store is at inventory's largest level
+        stocked = requests.put(f"{inventory}/stock/{quote(where, safe='')}/{sku}", json={"quantity": quantity},
+                               headers=staff, timeout=5)
+        assert stocked.status_code == 200, stocked.text
+    order = requests.post(f"{orders}/orders", headers=staff, timeout=30, json={
+        "customer": f"alice-{unique}", "store": store, "card": {"number": cards.card_number()},
+        "items": [{"sku": sku, "quantity": 1, "unit_price_cents": 1250}]}).json()
+    assert order["status"] == "confirmed", order
+
+    answers = [requests.post(f"{orders}/orders/{order['id']}/returns", json={"store": full, "items": [
+        {"sku": sku, "quantity": 1}]}, headers={**staff, "Idempotency-Key": f"r-{unique}"}, timeout=30)
+        for _ in range(2)]
+
+    assert [answer.status_code for answer in answers] == [409, 409], [answer.text for answer in answers]
+    assert [answer.json()["reason"] for answer in answers] == ["restock refused", "return refused"]
+    payments = requests.get(f"{reference.url('payments')}/payments", params={"order_id": order["id"]},
+                            headers=staff, timeout=5).json()["payments"]
+    assert [(p["refunded_cents"], p["captured_cents"]) for p in payments] == [(0, 1250)]
