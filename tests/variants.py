@@ -3,7 +3,8 @@
 The services carry no defect switches: a test that needs a broken or drifted service copies docker/,
 replaces exact pieces of the services' code (each must occur exactly once, so a patch that no longer
 applies fails loudly instead of testing the unchanged service) and builds the copy under an image tag
-of its own. Used by tests/test_contracts_stack.py (broken variants of the whole suite: `crucible self-check`).
+of its own. Used by tests/test_contracts_stack.py and tests/test_security_faults.py (broken variants
+of the whole suite: `crucible self-check`).
 """
 
 from __future__ import annotations
