@@ -86,11 +86,17 @@ def main() -> int:
     ratios, checked, with_seconds, times_without, times_with = [], [], 0.0, [], []
     try:
         one_run(cwd, stack.run_id, True, args.tags, work / "warm-up")  # first imports and connections, not counted
-        print(f"scenarios: {args.tags}; {args.rounds} rounds, each: a run without checks, then one with them")
+        print(f"scenarios: {args.tags}; {args.rounds} rounds, each: a run without checks and one with them (odd rounds "
+              f"without first, even rounds with first)")
         print(f"{'round':>5}  {'scenarios':>9}  {'without':>9}  {'with':>9}  {'ratio':>6}")
         for number in range(1, args.rounds + 1):
-            without, count, bad_without = one_run(cwd, stack.run_id, False, args.tags, work / f"without-{number}")
-            with_checks, _, bad_with = one_run(cwd, stack.run_id, True, args.tags, work / f"with-{number}")
+            # Alternate which run goes first: the database grows and the machine's load drifts during a round.
+            if number % 2:
+                without, count, bad_without = one_run(cwd, stack.run_id, False, args.tags, work / f"without-{number}")
+                with_checks, _, bad_with = one_run(cwd, stack.run_id, True, args.tags, work / f"with-{number}")
+            else:
+                with_checks, _, bad_with = one_run(cwd, stack.run_id, True, args.tags, work / f"with-{number}")
+                without, count, bad_without = one_run(cwd, stack.run_id, False, args.tags, work / f"without-{number}")
             checked.append(collect(work / f"with-{number}"))
             ratios.append(with_checks / without)
             with_seconds += with_checks
