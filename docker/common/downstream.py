@@ -4,6 +4,7 @@ import threading
 import time
 
 import requests
+from urllib3.exceptions import ProtocolError
 
 from auth import service_token
 from service import current_request_id, log_event
@@ -31,11 +32,22 @@ class Downstream:
             headers["Idempotency-Key"] = idempotency_key
         started = time.monotonic()
         try:
-            response = session.request(method, self.base_url + path, json=json, headers=headers,
-                                       timeout=self.timeout)
+            try:
+                response = session.request(method, self.base_url + path, json=json, headers=headers,
+                                           timeout=self.timeout)
+            except requests.ConnectionError as exc:
+                if not dropped_by_peer(exc):
+                    raise
+                # A kept-alive connection the other side had dropped (it was replaced or restarted since this
+                # thread last called it): the request most likely never reached it. Send it once more on a new connection.
+                log_event(logging.INFO, f"{self.name} dropped a kept-alive connection; sending again",
+                          downstream=self.name, method=method, path=path, error=str(exc)[:200])
+                session.close()
+                response = session.request(method, self.base_url + path, json=json, headers=headers,
+                                           timeout=self.timeout)
         except requests.RequestException as exc:
             log_event(logging.WARNING, f"{self.name} unreachable", downstream=self.name, method=method,
-                      path=path, error=type(exc).__name__,
+                      path=path, error=type(exc).__name__, detail=str(exc)[:200],
                       duration_ms=round((time.monotonic() - started) * 1000, 1))
             raise Unavailable(f"{self.name} unreachable: {type(exc).__name__}") from None
         log_event(logging.INFO, "downstream call", downstream=self.name, method=method, path=path,
@@ -47,6 +59,11 @@ class Downstream:
                       downstream=self.name, status=response.status_code, body=response.text[:200])
             raise Unavailable(f"{self.name} refused the service token ({response.status_code})")
         return response
+
+
+def dropped_by_peer(exc):
+    """Whether a connection error is a connection the other side dropped (not one refused or timed out)."""
+    return bool(exc.args) and isinstance(exc.args[0], ProtocolError)
 
 
 def body_of(response):
