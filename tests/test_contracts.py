@@ -136,6 +136,15 @@ def test_the_query_string_does_not_hide_the_operation(contract):
     assert contract.operation("GET", "http://h:1/v1/things/t-1?expand=all#x") == "GET /things/{thing_id}"
 
 
+def test_validators_reused_between_exchanges_judge_each_exchange_afresh(contract):
+    # the schema validators, casters and found paths are made once per document: a bad body after good ones on
+    # the same operation and URL is still caught, and a good one after it still passes
+    bad = {"id": "t-1", "status": "lost", "card": {"last4": "1881"}}
+    verdicts = [contract.check(exchange("GET", "/things/t-1", 200, body)) for body in (GOOD, GOOD, bad, GOOD)]
+    assert [len(verdict.violations()[1]) for verdict in verdicts] == [0, 0, 1, 0]
+    assert "$.status: the document says one of \"open\", \"closed\"" in verdicts[2].message()
+
+
 def test_a_document_that_is_not_openapi_is_refused_naming_the_service():
     with pytest.raises(ContractError, match="'things' .*not a valid OpenAPI 3 document"):
         Contract("things", {"openapi": "3.0.3", "info": {}, "paths": {"/x": {"get": {}}}}, "things.yaml")
