@@ -18,7 +18,7 @@ from typing import Callable
 
 from pika.exceptions import AMQPError
 
-from crucible.vocabulary import evidence, messaging, polling
+from crucible.vocabulary import earlier, evidence, messaging, polling
 from retail import wording
 from crucible.errors import BrokerError, TestDataError
 from crucible.vocabulary.matchers import render
@@ -170,11 +170,9 @@ def for_scenario(context) -> EventLog:
 
 def recorded(context) -> EventLog:
     """The scenario's event log; a step that checks events needs 'the shop's events are being recorded' first."""
-    events = getattr(context, "event_log", None)
-    if events is None:
-        raise TestDataError("The shop's events are not being recorded: add the step "
-                            "'Given the shop's events are being recorded' before the action.")
-    return events
+    return earlier.left(context, "event_log", TestDataError(
+        "The shop's events are not being recorded: add the step 'Given the shop's events are being recorded' "
+        "before the action."))
 
 
 def stock_change(names, row: dict[str, str]) -> tuple[str, Callable[[Event], bool]]:

@@ -1,6 +1,10 @@
-"""What a test project left on the real engine (shared by tests/test_stack_engine.py and tests/test_compose_engine.py)."""
+"""A test project on the real engine: its client fixture and what it left (tests/test_stack_engine.py, test_compose_engine.py)."""
 
 from __future__ import annotations
+
+from functools import partial
+
+import pytest
 
 from crucible.stack import running
 
@@ -11,3 +15,14 @@ def leftovers(client, project: str) -> list[str]:
     return ([f"container {c.name}" for c in client.containers.list(all=True, filters=filters)]
             + [f"network {n.name}" for n in client.networks.list(filters=filters)]
             + [f"volume {v.name}" for v in client.volumes.list(filters=filters)])
+
+
+def fixtures(project: str):
+    """A module's ``client`` fixture (the engine, and afterwards every object of the project removed) and its
+    ``leftovers(client)``."""
+    @pytest.fixture(scope="module")
+    def client(engine_client):
+        yield engine_client
+        running.reap(engine_client, project, include_kept=True)
+
+    return client, partial(leftovers, project=project)

@@ -19,16 +19,7 @@ pytestmark = pytest.mark.usefixtures("engine_lock")
 PROJECT = "crucible-compose-test"
 SLEEP = 'image: debian:bookworm-slim\n    command: ["sleep", "600"]\n    stop_signal: SIGKILL'
 
-
-@pytest.fixture(scope="module")
-def client(engine_client):
-    yield engine_client
-    stack.reap(engine_client, PROJECT, include_kept=True)
-
-
-def leftovers(client) -> list[str]:
-    """Every container, network and volume of the test project still on the engine."""
-    return engine_project.leftovers(client, PROJECT)
+client, leftovers = engine_project.fixtures(PROJECT)
 
 
 def up(tmp_path: Path, text: str, env: dict | None = None) -> stack.Stack:

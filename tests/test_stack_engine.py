@@ -14,16 +14,7 @@ from crucible.timings import Timings
 pytestmark = pytest.mark.usefixtures("engine_lock")
 PROJECT = "crucible-test"
 
-
-@pytest.fixture(scope="module")
-def client(engine_client):
-    yield engine_client
-    stack.reap(engine_client, PROJECT, include_kept=True)
-
-
-def leftovers(client) -> list[str]:
-    """Every container, network and volume of the test project still on the engine."""
-    return engine_project.leftovers(client, PROJECT)
+client, leftovers = engine_project.fixtures(PROJECT)
 
 
 def write(tmp_path: Path, services: str) -> Path:

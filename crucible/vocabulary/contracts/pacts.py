@@ -25,6 +25,7 @@ import requests
 
 from crucible.errors import ContractError, TestDataError
 from crucible.settings import Settings
+from crucible.vocabulary import earlier
 from crucible.vocabulary.contracts import expectations
 
 log = logging.getLogger(__name__)
@@ -274,11 +275,9 @@ def start(context, consumer: str, provider: str, messages: bool = False) -> Expe
 
 def expectation(context) -> Expectation:
     """The interaction this scenario describes; a TestDataError when no consumer step started one."""
-    found = getattr(context, "expectation", None)
-    if found is None:
-        raise TestDataError("Name the consumer and the provider first: Given \"orders\" is a consumer of "
-                            "\"inventory\" (or: Given \"availability\" consumes messages from \"inventory\").")
-    return found
+    return earlier.left(context, "expectation", TestDataError(
+        "Name the consumer and the provider first: Given \"orders\" is a consumer of \"inventory\" (or: Given "
+        "\"availability\" consumes messages from \"inventory\")."))
 
 
 def answered(context, status: int, body: Any = NO_BODY) -> requests.Response:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import allure
 
 from crucible.errors import ContractError, ContractViolation
-from crucible.vocabulary import messaging
+from crucible.vocabulary import earlier, messaging
 from crucible.vocabulary.contracts import pacts
 from crucible.vocabulary.contracts.states import MainThread, States, StateServer, state_file
 
@@ -209,10 +209,9 @@ def verify(context, provider: str) -> Verification | None:
 
 def expect_honoured(context) -> None:
     """Fail naming each consumer, interaction and field the last verification found broken."""
-    outcome = getattr(context, "verification", None)
-    if outcome is None:
-        raise ContractError("No provider has been verified in this scenario: a step such as 'When the pacts of "
-                            "\"inventory\"'s consumers are verified against it' must come first.")
+    outcome = earlier.left(context, "verification", ContractError(
+        "No provider has been verified in this scenario: a step such as 'When the pacts of \"inventory\"'s "
+        "consumers are verified against it' must come first."))
     if not outcome.interactions:
         raise ContractError(f"The pacts of '{outcome.provider}' hold no interaction to verify: {outcome.files}")
     if outcome.failures:

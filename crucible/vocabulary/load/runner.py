@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 
 from crucible.errors import TestDataError
 from crucible.stack.usage import UsageSampler
+from crucible.vocabulary import earlier
 from crucible.vocabulary.load import evidence, generator
 from crucible.vocabulary.load.generator import Call, LoadResult, Plan
 
@@ -59,11 +60,9 @@ def run_load(context, service: str, calls: Iterator[Call], clients: int, seconds
 
 def latest(context) -> LoadResult:
     """The scenario's latest load, or a TestDataError saying a load step must come first."""
-    result = getattr(context, "load", None)
-    if result is None:
-        raise TestDataError("No load has run in this scenario yet: a step such as 'When 20 clients send GET "
-                            "requests to \"inventory\" at \"/health/live\" for 5 seconds' must come first.")
-    return result
+    return earlier.left(context, "load", TestDataError(
+        "No load has run in this scenario yet: a step such as 'When 20 clients send GET requests to \"inventory\" "
+        "at \"/health/live\" for 5 seconds' must come first."))
 
 
 def json_call(operation: str, method: str, path: str, headers: dict[str, str], body: Any = None,

@@ -1,0 +1,13 @@
+"""What an earlier step of the scenario left for a later one (a load's result, a pact interaction, a verification)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def left(context, name: str, missing: Exception) -> Any:
+    """The value an earlier step kept on the context as ``name``; ``missing`` (naming that step) is raised without it."""
+    found = getattr(context, name, None)
+    if found is None:
+        raise missing
+    return found
