@@ -9,6 +9,7 @@ from typing import Callable
 from retail import cards
 from crucible.vocabulary import polling
 from crucible.vocabulary.messaging import Event
+from retail.announcements import EventLog, key_of
 from retail.shop import Order
 
 
@@ -76,6 +77,12 @@ def about(order: Order) -> Callable[[Event], bool]:
 def event_about(order: Order, key: str) -> Callable[[Event], bool]:
     """A test: the event has this routing key and is about this order."""
     return lambda event: event.routing_key == key and about(order)(event)
+
+
+def expect_order_events(events: EventLog, order: Order, names: list[str], seconds: float) -> list[Event]:
+    """One event for each name (``order confirmed``), each about this order, all published within ``seconds``."""
+    wanted = [(name, event_about(order, key_of(name))) for name in names]
+    return events.expect_each(wanted, seconds, about=f" for {order.person}'s order")
 
 
 def expect_complete(event: Event, order: Order, customer: str) -> None:

@@ -39,9 +39,8 @@ def step_order_events(context, seconds, whose):
         | order confirmed    |
     """
     order = context.shop.order_of(whose)
-    wanted = [(row["event"], traces.event_about(order, announcements.key_of(row["event"])))
-              for row in wording.rows(context.table, "event")]
-    announcements.recorded(context).expect_each(wanted, seconds, about=f" for {order.person}'s order")
+    names = [row["event"] for row in wording.rows(context.table, "event")]
+    traces.expect_order_events(announcements.recorded(context), order, names, seconds)
 
 
 @then("within {seconds:Seconds} these stock changes are published:")

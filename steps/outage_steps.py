@@ -102,7 +102,4 @@ def step_database_restarted(context):
 
     The database is stopped and started again; then every system must be ready again.
     """
-    scenario_faults = faults.for_scenario(context)
-    scenario_faults.restart(DATABASE)
-    for service in sorted(context.stack.running):
-        context.stack.wait_ready(service)
+    faults.for_scenario(context).restart_shared(DATABASE)

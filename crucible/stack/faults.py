@@ -61,6 +61,12 @@ class Faults:
         self.stack.stop_service(service)
         return self._start(service)
 
+    def restart_shared(self, service: str) -> None:
+        """Restart a service others rely on (a database, a broker); wait until every running service is ready again."""
+        self.restart(service)
+        for name in sorted(self.stack.running):
+            self.stack.wait_ready(name)
+
     def disconnect(self, service: str) -> None:
         """Take a service off the run's network: nothing reaches it, and it reaches nothing."""
         container = self.stack.service(service).container
