@@ -113,6 +113,8 @@ def main() -> int:
     seconds = sum(c.check_seconds for c in checked)
     print(f"\nmedian ratio with/without checks: {median:.3f} ({(median - 1) * 100:+.1f}% scenario time; "
           f"target at most +10%), range {min(ratios):.3f}-{max(ratios):.3f}")
+    print(f"all rounds together: {sum(times_with):.2f}s with checks / {sum(times_without):.2f}s without = "
+          f"{sum(times_with) / sum(times_without):.3f}")
     print(f"fastest run without checks {min(times_without):.2f}s, with checks {min(times_with):.2f}s: ratio "
           f"{min(times_with) / min(times_without):.3f}")
     print(f"inside the checks: {seconds:.2f}s for {exchanges} exchanges over {len(checked)} runs "

@@ -1,15 +1,24 @@
 """Benchmark: Crucible's load generator against locust, same endpoint, same clients, same duration, one run.
 
-Usage: .venv/bin/python benchmarks/load_vs_locust.py [--clients 20] [--seconds 15] [--rounds 2]
+Usage: .venv/bin/python benchmarks/load_vs_locust.py [--clients 20] [--seconds 15] [--rounds 3] [--rate 150]
 
-Brings the reference stack up (or uses the one `crucible up` left: --attach), then alternates, for
-each round: Crucible's generator, locust's FastHttpUser, locust's HttpUser, each a closed loop
-(no wait between requests) of N clients sending `GET /stock/{store}/{sku}` to the inventory service
-with a staff token, for the same time. Locust runs as a subprocess from .venv-locust (made from
-benchmarks/requirements-locust.txt on first use): importing locust monkey-patches the whole process
-with gevent, which breaks the Docker SDK and pika. Every latency of both tools is kept (locust's
-through its request event hook) and the percentiles of both are computed the same way (exact,
-nearest rank); locust's own CSV percentiles are printed too. Quote the output; nothing is timed in a test.
+Brings the reference stack up (or uses the one `crucible up` left: --attach) and sends
+`GET /stock/{store}/{sku}` to the inventory service with a staff token from N clients, with three
+tools: Crucible's generator, locust's FastHttpUser and locust's HttpUser. Each round runs every tool
+twice, for the same time:
+
+* closed loop (no wait between requests): the most each tool gets out of the stack, its throughput;
+* paced at --rate requests per second in all (Crucible: the n-th request not before n/rate seconds;
+  locust: constant_throughput per user): the stack is not saturated, so the latencies are the
+  endpoint's plus what each tool adds, the comparison of percentiles that means something. In a
+  closed loop on two cores the tools share the CPU with the stack, so latency there is mostly
+  clients / throughput, and moves 20-30% between two runs of the same tool.
+
+The order of the tools turns each round, so that none always goes first. Locust runs as a
+subprocess from .venv-locust (made from benchmarks/requirements-locust.txt on first use): importing
+locust monkey-patches the whole process with gevent, which breaks the Docker SDK and pika. Every
+latency of every tool is kept (locust's through its request event hook) and all percentiles are
+computed the same way (exact, nearest rank) over all rounds. Quote the output; nothing is timed in a test.
 """
 
 from __future__ import annotations
@@ -21,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import requests
@@ -36,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCUST_VENV = ROOT / ".venv-locust"
 LOCUSTFILE = '''
 import json, os
-from locust import HttpUser, FastHttpUser, constant, events, task
+from locust import HttpUser, FastHttpUser, constant, constant_throughput, events, task
 
 LATENCIES, FAILURES = [], [0]
 
@@ -54,7 +62,7 @@ def dump(environment, **kwargs):
 BASE = FastHttpUser if os.environ["USER_CLASS"] == "FastHttpUser" else HttpUser
 
 class Reader(BASE):
-    wait_time = constant(0)
+    wait_time = constant_throughput(float(os.environ["USER_RATE"])) if os.environ.get("USER_RATE") else constant(0)
 
     @task
     def read(self):
@@ -73,55 +81,94 @@ def locust_python() -> str:
     return str(python)
 
 
-def run_crucible(base: str, path: str, token: str, clients: int, seconds: float) -> dict:
-    """Crucible's generator: every latency, requests per second."""
-    call = generator.Call("GET stock", "GET", path, {"Authorization": token})
+TOOLS = ("crucible (threads)", "locust FastHttpUser", "locust HttpUser")
+
+
+def run_crucible(base: str, path: str, token: str, clients: int, seconds: float, rate: float | None) -> dict:
+    """Crucible's generator: every latency, requests per second (``rate``: the n-th call not before n/rate s)."""
+    def call(n: int) -> generator.Call:
+        return generator.Call("GET stock", "GET", path, {"Authorization": token},
+                              not_before=n / rate if rate else 0.0)
+
     plan = generator.Plan(clients, seconds, 10_000_000, 10.0)
-    result = generator.run(base, generator.repeat(lambda n: call), plan, title="crucible", id_prefix="bench")
+    result = generator.run(base, generator.repeat(call), plan, title="crucible", id_prefix="bench")
     latencies = [s.latency_ms for s in result.samples if s.latency_ms is not None]
     return {"requests": len(result.samples), "failures": sum(s.failed for s in result.samples),
-            "seconds": result.elapsed, "latencies": latencies}
+            "seconds": seconds, "latencies": latencies}
 
 
-def run_locust(python: str, user_class: str, base: str, path: str, token: str, clients: int, seconds: float) -> dict:
-    """locust headless in a subprocess: every latency through its event hook, and its own CSV percentiles."""
+def run_locust(python: str, user_class: str, base: str, path: str, token: str, clients: int, seconds: float,
+               rate: float | None) -> dict:
+    """locust headless in a subprocess: every latency through its event hook (``rate``: in all, shared by the users)."""
     with tempfile.TemporaryDirectory(prefix="crucible-locust-") as tmp:
         locustfile, out = Path(tmp) / "locustfile.py", Path(tmp) / "latencies.json"
         locustfile.write_text(textwrap.dedent(LOCUSTFILE))
         env = {**os.environ, "LATENCIES_OUT": str(out), "USER_CLASS": user_class, "TARGET_PATH": path,
-               "TOKEN": token}
-        started = time.perf_counter()
+               "TOKEN": token, "USER_RATE": f"{rate / clients:g}" if rate else ""}
+        # users start within 0.1 s (closed loop), or 1/rate apart (paced): their requests then arrive evenly spread,
+        # as Crucible's do, instead of in bursts of all users at once
+        spawn = rate if rate else clients * 10
         subprocess.run([python, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(clients), "-r",
-                        str(clients), "-t", f"{seconds:g}s", "--host", base, "--only-summary", "--csv",
-                        str(Path(tmp) / "stats"), "--loglevel", "WARNING"], env=env, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 120)
+                        f"{spawn:g}", "-t", f"{seconds:g}s", "--host", base, "--only-summary", "--loglevel",
+                        "WARNING"], env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=seconds + 120)
         data = json.loads(out.read_text())
-        own = {}
-        for line in (Path(tmp) / "stats_stats.csv").read_text().splitlines()[1:]:
-            cells = line.split(",")
-            if cells[1] == '"Aggregated"' or cells[1] == "Aggregated":
-                own = {"p50": cells[11], "p95": cells[15], "rps": cells[9]}
-        # locust measures from spawning to stop; the run time it reports is the -t we gave
+        # locust's run time is the -t we gave (from spawning all users to stop)
         return {"requests": len(data["latencies"]), "failures": data["failures"], "seconds": seconds,
-                "latencies": data["latencies"], "own": own, "wall": time.perf_counter() - started}
+                "latencies": data["latencies"]}
+
+
+def run(tool: str, python: str, base: str, path: str, token: str, args, rate: float | None) -> dict:
+    """One run of one tool."""
+    if tool.startswith("crucible"):
+        return run_crucible(base, path, token, args.clients, args.seconds, rate)
+    return run_locust(python, tool.split()[-1], base, path, token, args.clients, args.seconds, rate)
+
+
+def pooled(runs: list[dict]) -> dict:
+    """All rounds of one tool in one phase as one run."""
+    return {"requests": sum(r["requests"] for r in runs), "failures": sum(r["failures"] for r in runs),
+            "seconds": sum(r["seconds"] for r in runs), "latencies": [x for r in runs for x in r["latencies"]]}
 
 
 def row(name: str, result: dict) -> str:
     lat = result["latencies"]
     rps = result["requests"] / result["seconds"]
-    own = result.get("own") or {}
-    extra = f"   (locust's own CSV: p50 {own.get('p50')} p95 {own.get('p95')} req/s {float(own.get('rps', 0)):.0f})" \
-        if own else ""
-    return (f"{name:<22} {result['requests']:>8} {result['failures']:>6} {rps:>8.1f} "
-            f"{stats.percentile(lat, 50):>8.1f} {stats.percentile(lat, 95):>8.1f} {stats.percentile(lat, 99):>8.1f}"
-            + extra)
+    return (f"{name:<26} {result['requests']:>8} {result['failures']:>6} {rps:>8.1f} "
+            f"{stats.percentile(lat, 50):>8.2f} {stats.percentile(lat, 95):>8.2f} {stats.percentile(lat, 99):>8.2f}")
+
+
+def differences(ours: list[dict], theirs: list[dict], q: float) -> str:
+    """Per round, how far our percentile is from theirs."""
+    return ", ".join(f"{stats.percentile(a['latencies'], q) / stats.percentile(b['latencies'], q) - 1:+.1%}"
+                     for a, b in zip(ours, theirs))
+
+
+def report(phase: str, runs: dict[str, list[dict]], throughput: bool) -> None:
+    """One phase's table (every round, then all rounds pooled) and crucible against each locust user class."""
+    print(f"\n{phase}")
+    print(f"{'tool':<26} {'requests':>8} {'failed':>6} {'req/s':>8} {'p50':>8} {'p95':>8} {'p99':>8}")
+    for tool in TOOLS:
+        for n, result in enumerate(runs[tool], 1):
+            print(row(f"{tool} #{n}", result))
+    for tool in TOOLS:
+        print(row(f"{tool} all", pooled(runs[tool])))
+    ours = pooled(runs[TOOLS[0]])
+    for other in TOOLS[1:]:
+        theirs = pooled(runs[other])
+        said = [f"throughput x{ours['requests'] / max(1, theirs['requests']):.2f}"] if throughput else []
+        for q in (50, 95):
+            said.append(f"p{q} {stats.percentile(ours['latencies'], q) / stats.percentile(theirs['latencies'], q) - 1:+.1%}"
+                        f" (rounds: {differences(runs[TOOLS[0]], runs[other], q)})")
+        print(f"crucible / {other}: " + "; ".join(said))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=150, help="requests per second in all, paced phase")
     parser.add_argument("--attach", action="store_true", help="use the stack `crucible up` left running")
     args = parser.parse_args()
     python = locust_python()
@@ -139,31 +186,19 @@ def main() -> int:
         token = "Bearer " + Auth(options, project).token("bench-staff", "staff")
         path = "/stock/bench-north/bench-mug"
         requests.put(base + path, json={"quantity": 5}, headers={"Authorization": token}, timeout=10).raise_for_status()
-        results: dict[str, list[dict]] = {"crucible (threads)": [], "locust FastHttpUser": [], "locust HttpUser": []}
-        for round_ in range(1, args.rounds + 1):
-            print(f"round {round_}: crucible, locust FastHttpUser, locust HttpUser ({args.clients} clients, "
-                  f"{args.seconds:g} s each) ...", flush=True)
-            results["crucible (threads)"].append(run_crucible(base, path, token, args.clients, args.seconds))
-            results["locust FastHttpUser"].append(run_locust(python, "FastHttpUser", base, path, token, args.clients,
-                                                             args.seconds))
-            results["locust HttpUser"].append(run_locust(python, "HttpUser", base, path, token, args.clients,
-                                                         args.seconds))
-        print(f"\nGET {path} on inventory ({base}), {args.clients} clients, closed loop, {args.seconds:g} s, "
+        run_crucible(base, path, token, args.clients, 3, None)  # warm-up: every worker has served, pools are full
+        phases = {"closed": (None, {tool: [] for tool in TOOLS}), "paced": (args.rate, {tool: [] for tool in TOOLS})}
+        for round_ in range(args.rounds):
+            order = TOOLS[round_ % 3:] + TOOLS[:round_ % 3]
+            for phase, (rate, runs) in phases.items():
+                print(f"round {round_ + 1}, {phase}: {', '.join(order)} ({args.clients} clients, {args.seconds:g} s "
+                      f"each{f', {rate:g} req/s in all' if rate else ''}) ...", flush=True)
+                for tool in order:
+                    runs[tool].append(run(tool, python, base, path, token, args, rate))
+        print(f"\nGET {path} on inventory ({base}), {args.clients} clients, {args.seconds:g} s per run, "
               f"{args.rounds} round(s); latencies in ms, exact nearest-rank percentiles of every request")
-        print(f"{'tool':<22} {'requests':>8} {'failed':>6} {'req/s':>8} {'p50':>8} {'p95':>8} {'p99':>8}")
-        for name, runs in results.items():
-            for n, result in enumerate(runs, 1):
-                print(row(f"{name} #{n}", result))
-        ours = [r for r in results["crucible (threads)"]]
-        for other in ("locust FastHttpUser", "locust HttpUser"):
-            theirs = results[other]
-            ratio = sum(r["requests"] for r in ours) / max(1, sum(r["requests"] for r in theirs))
-            p50 = [stats.percentile(a["latencies"], 50) / stats.percentile(b["latencies"], 50) - 1
-                   for a, b in zip(ours, theirs)]
-            p95 = [stats.percentile(a["latencies"], 95) / stats.percentile(b["latencies"], 95) - 1
-                   for a, b in zip(ours, theirs)]
-            print(f"crucible / {other}: throughput x{ratio:.2f}; p50 {', '.join(f'{d:+.1%}' for d in p50)}; "
-                  f"p95 {', '.join(f'{d:+.1%}' for d in p95)} (per round)")
+        report("Closed loop (no wait): throughput", phases["closed"][1], throughput=True)
+        report(f"Paced at {args.rate:g} req/s in all: latency percentiles", phases["paced"][1], throughput=False)
     finally:
         if not args.attach:
             stack.down()

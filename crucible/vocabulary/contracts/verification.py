@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import allure
 
+from crucible import console
 from crucible.errors import ContractError, ContractViolation
 from crucible.vocabulary import earlier, messaging
 from crucible.vocabulary.contracts import pacts
@@ -143,8 +144,9 @@ class ProviderVerifier:
             verifier.state_handler(server.url, body=True, teardown=False)
             errors: list[BaseException] = []
             worker = threading.Thread(target=self._verify, args=(verifier, errors), daemon=True)
-            worker.start()
-            self.main.serve_while(worker)
+            with console.native_stdout_silenced():  # the verifier prints the report it also returns (attached)
+                worker.start()
+                self.main.serve_while(worker)
         if errors and not isinstance(errors[0], RuntimeError):
             raise ContractError(f"Pact's verifier could not verify '{self.provider}': {errors[0]}")
         return self._outcome(verifier)
