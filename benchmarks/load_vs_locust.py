@@ -5,14 +5,22 @@ Usage: .venv/bin/python benchmarks/load_vs_locust.py [--clients 20] [--seconds 1
 Brings the reference stack up (or uses the one `crucible up` left: --attach) and sends
 `GET /stock/{store}/{sku}` to the inventory service with a staff token from N clients, with three
 tools: Crucible's generator, locust's FastHttpUser and locust's HttpUser. Each round runs every tool
-twice, for the same time:
+in three ways, each for the same time:
 
 * closed loop (no wait between requests): the most each tool gets out of the stack, its throughput;
-* paced at --rate requests per second in all (Crucible: the n-th request not before n/rate seconds;
-  locust: constant_throughput per user): the stack is not saturated, so the latencies are the
-  endpoint's plus what each tool adds, the comparison of percentiles that means something. In a
-  closed loop on two cores the tools share the CPU with the stack, so latency there is mostly
-  clients / throughput, and moves 20-30% between two runs of the same tool.
+* paced at --rate requests per second in all (the n-th request of all clients not before n/rate
+  seconds in: Crucible's generator by its calls' not_before, locust by a wait_time function doing
+  the same; locust's own constant_throughput keeps each user's phase from its spawning, and locust
+  spawns all users at once, so the stack would see all of them at once every period, bursts
+  Crucible never sends): the same evenly spread arrivals from both and a stack that is not
+  saturated, so the latencies are the endpoint's plus what each tool adds: the comparison of
+  percentiles that means something;
+* together: Crucible and locust at the same time, each at half that rate with its own clients, each
+  tool's requests of the window both were sending: the stack, the machine and its noise are the same
+  for both, so what is left between their percentiles is what the tools themselves add.
+
+In a closed loop on two cores the tools share the CPU with the stack, so latency there is mostly
+clients / throughput, and moves 20-30% between two runs of the same tool: compare throughput there.
 
 The order of the tools turns each round, so that none always goes first. Locust runs as a
 subprocess from .venv-locust (made from benchmarks/requirements-locust.txt on first use): importing
@@ -43,14 +51,19 @@ from crucible.vocabulary.load import generator, stats
 ROOT = Path(__file__).resolve().parents[1]
 LOCUST_VENV = ROOT / ".venv-locust"
 LOCUSTFILE = '''
-import json, os
-from locust import HttpUser, FastHttpUser, constant, constant_throughput, events, task
+import itertools, json, os
+from time import perf_counter
+
+import gevent
+from locust import HttpUser, FastHttpUser, events, task
 
 LATENCIES, FAILURES = [], [0]
+RATE = float(os.environ["RATE"] or 0)  # requests per second in all (0: closed loop)
+SLOTS, STARTED = itertools.count(), []
 
 @events.request.add_listener
-def keep(response_time, exception, **kwargs):
-    LATENCIES.append(response_time)
+def keep(response_time, exception, start_time=None, **kwargs):
+    LATENCIES.append((start_time, response_time))
     if exception:
         FAILURES[0] += 1
 
@@ -59,10 +72,22 @@ def dump(environment, **kwargs):
     with open(os.environ["LATENCIES_OUT"], "w") as out:
         json.dump({"latencies": LATENCIES, "failures": FAILURES[0]}, out)
 
+def paced(user):
+    # the n-th request of all users not before n/rate seconds in, as Crucible sends them; locust's own
+    # constant_throughput keeps each user's phase from its spawning, and locust spawns them all at once
+    if not RATE:
+        return 0.0
+    if not STARTED:
+        STARTED.append(perf_counter())
+    return max(0.0, STARTED[0] + next(SLOTS) / RATE - perf_counter())
+
 BASE = FastHttpUser if os.environ["USER_CLASS"] == "FastHttpUser" else HttpUser
 
 class Reader(BASE):
-    wait_time = constant_throughput(float(os.environ["USER_RATE"])) if os.environ.get("USER_RATE") else constant(0)
+    wait_time = paced
+
+    def on_start(self):
+        gevent.sleep(paced(self))  # the first request waits for its turn too
 
     @task
     def read(self):
@@ -82,40 +107,73 @@ def locust_python() -> str:
 
 
 TOOLS = ("crucible (threads)", "locust FastHttpUser", "locust HttpUser")
+LOCUST_START_S = 4.0  # Crucible runs this much longer than a locust started with it: locust takes a moment to start
 
 
 def run_crucible(base: str, path: str, token: str, clients: int, seconds: float, rate: float | None) -> dict:
-    """Crucible's generator: every latency, requests per second (``rate``: the n-th call not before n/rate s)."""
+    """Crucible's generator: every latency (with when it was sent, epoch seconds); ``rate``: the n-th call not
+    before n/rate s."""
     def call(n: int) -> generator.Call:
         return generator.Call("GET stock", "GET", path, {"Authorization": token},
                               not_before=n / rate if rate else 0.0)
 
     plan = generator.Plan(clients, seconds, 10_000_000, 10.0)
     result = generator.run(base, generator.repeat(call), plan, title="crucible", id_prefix="bench")
-    latencies = [s.latency_ms for s in result.samples if s.latency_ms is not None]
-    return {"requests": len(result.samples), "failures": sum(s.failed for s in result.samples),
-            "seconds": seconds, "latencies": latencies}
+    zero = result.started_at.timestamp()
+    timed = [(zero + s.started, s.latency_ms) for s in result.samples if s.latency_ms is not None]
+    return measured(timed, sum(s.failed for s in result.samples), seconds)
+
+
+def start_locust(python: str, user_class: str, base: str, path: str, token: str, clients: int, seconds: float,
+                 rate: float | None, folder: Path) -> subprocess.Popen:
+    """locust headless in a subprocess (``rate``: in all, shared by the users); its latencies go to a file."""
+    (folder / "locustfile.py").write_text(textwrap.dedent(LOCUSTFILE))
+    env = {**os.environ, "LATENCIES_OUT": str(folder / "latencies.json"), "USER_CLASS": user_class,
+           "TARGET_PATH": path, "TOKEN": token, "RATE": f"{rate:g}" if rate else ""}
+    return subprocess.Popen([python, "-m", "locust", "-f", str(folder / "locustfile.py"), "--headless", "-u",
+                             str(clients), "-r", str(clients * 10), "-t", f"{seconds:g}s", "--host", base,
+                             "--only-summary", "--loglevel", "WARNING"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def locust_result(proc: subprocess.Popen, folder: Path, seconds: float) -> dict:
+    """Every latency locust's event hook kept, once it has stopped."""
+    proc.wait(timeout=seconds + 120)
+    data = json.loads((folder / "latencies.json").read_text())
+    # locust's run time is the -t we gave (from spawning all users to stop)
+    return measured([tuple(pair) for pair in data["latencies"]], data["failures"], seconds)
 
 
 def run_locust(python: str, user_class: str, base: str, path: str, token: str, clients: int, seconds: float,
                rate: float | None) -> dict:
-    """locust headless in a subprocess: every latency through its event hook (``rate``: in all, shared by the users)."""
+    """One locust run on its own."""
     with tempfile.TemporaryDirectory(prefix="crucible-locust-") as tmp:
-        locustfile, out = Path(tmp) / "locustfile.py", Path(tmp) / "latencies.json"
-        locustfile.write_text(textwrap.dedent(LOCUSTFILE))
-        env = {**os.environ, "LATENCIES_OUT": str(out), "USER_CLASS": user_class, "TARGET_PATH": path,
-               "TOKEN": token, "USER_RATE": f"{rate / clients:g}" if rate else ""}
-        # users start within 0.1 s (closed loop), or 1/rate apart (paced): their requests then arrive evenly spread,
-        # as Crucible's do, instead of in bursts of all users at once
-        spawn = rate if rate else clients * 10
-        subprocess.run([python, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(clients), "-r",
-                        f"{spawn:g}", "-t", f"{seconds:g}s", "--host", base, "--only-summary", "--loglevel",
-                        "WARNING"], env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=seconds + 120)
-        data = json.loads(out.read_text())
-        # locust's run time is the -t we gave (from spawning all users to stop)
-        return {"requests": len(data["latencies"]), "failures": data["failures"], "seconds": seconds,
-                "latencies": data["latencies"]}
+        proc = start_locust(python, user_class, base, path, token, clients, seconds, rate, Path(tmp))
+        return locust_result(proc, Path(tmp), seconds)
+
+
+def run_together(python: str, user_class: str, base: str, path: str, token: str, args) -> tuple[dict, dict]:
+    """Crucible and locust at the same time, each at half the rate with its own clients; each tool's requests
+    in the window both were sending (the stack, the machine and its noise the same for both)."""
+    with tempfile.TemporaryDirectory(prefix="crucible-locust-") as tmp:
+        proc = start_locust(python, user_class, base, path, token, args.clients, args.seconds, args.rate / 2, Path(tmp))
+        ours = run_crucible(base, path, token, args.clients, args.seconds + LOCUST_START_S, args.rate / 2)
+        theirs = locust_result(proc, Path(tmp), args.seconds)
+    first = max(ours["timed"][0][0], theirs["timed"][0][0])
+    last = min(ours["timed"][-1][0], theirs["timed"][-1][0])
+    return window(ours, first, last), window(theirs, first, last)
+
+
+def measured(timed: list[tuple[float, float]], failures: int, seconds: float) -> dict:
+    """A run's results from its (sent at, latency ms) pairs."""
+    timed.sort()
+    return {"requests": len(timed), "failures": failures, "seconds": seconds, "timed": timed,
+            "latencies": [latency for _, latency in timed]}
+
+
+def window(result: dict, first: float, last: float) -> dict:
+    """The requests of a run sent between two moments."""
+    return measured([pair for pair in result["timed"] if first <= pair[0] <= last], 0, last - first)
 
 
 def run(tool: str, python: str, base: str, path: str, token: str, args, rate: float | None) -> dict:
@@ -148,13 +206,13 @@ def report(phase: str, runs: dict[str, list[dict]], throughput: bool) -> None:
     """One phase's table (every round, then all rounds pooled) and crucible against each locust user class."""
     print(f"\n{phase}")
     print(f"{'tool':<26} {'requests':>8} {'failed':>6} {'req/s':>8} {'p50':>8} {'p95':>8} {'p99':>8}")
-    for tool in TOOLS:
+    for tool in runs:
         for n, result in enumerate(runs[tool], 1):
             print(row(f"{tool} #{n}", result))
-    for tool in TOOLS:
+    for tool in runs:
         print(row(f"{tool} all", pooled(runs[tool])))
     ours = pooled(runs[TOOLS[0]])
-    for other in TOOLS[1:]:
+    for other in (tool for tool in runs if tool != TOOLS[0]):
         theirs = pooled(runs[other])
         said = [f"throughput x{ours['requests'] / max(1, theirs['requests']):.2f}"] if throughput else []
         for q in (50, 95):
@@ -188,6 +246,7 @@ def main() -> int:
         requests.put(base + path, json={"quantity": 5}, headers={"Authorization": token}, timeout=10).raise_for_status()
         run_crucible(base, path, token, args.clients, 3, None)  # warm-up: every worker has served, pools are full
         phases = {"closed": (None, {tool: [] for tool in TOOLS}), "paced": (args.rate, {tool: [] for tool in TOOLS})}
+        together = {user: {TOOLS[0]: [], f"locust {user}": []} for user in ("FastHttpUser", "HttpUser")}
         for round_ in range(args.rounds):
             order = TOOLS[round_ % 3:] + TOOLS[:round_ % 3]
             for phase, (rate, runs) in phases.items():
@@ -195,10 +254,20 @@ def main() -> int:
                       f"each{f', {rate:g} req/s in all' if rate else ''}) ...", flush=True)
                 for tool in order:
                     runs[tool].append(run(tool, python, base, path, token, args, rate))
+            for user, runs in together.items():
+                print(f"round {round_ + 1}, together: crucible and locust {user} at the same time ({args.clients} "
+                      f"clients and {args.rate / 2:g} req/s each) ...", flush=True)
+                ours, theirs = run_together(python, user, base, path, token, args)
+                runs[TOOLS[0]].append(ours)
+                runs[f"locust {user}"].append(theirs)
         print(f"\nGET {path} on inventory ({base}), {args.clients} clients, {args.seconds:g} s per run, "
               f"{args.rounds} round(s); latencies in ms, exact nearest-rank percentiles of every request")
         report("Closed loop (no wait): throughput", phases["closed"][1], throughput=True)
-        report(f"Paced at {args.rate:g} req/s in all: latency percentiles", phases["paced"][1], throughput=False)
+        report(f"Paced at {args.rate:g} req/s in all, one tool at a time: latency percentiles", phases["paced"][1],
+               throughput=False)
+        for user, runs in together.items():
+            report(f"Together with locust {user}, {args.rate / 2:g} req/s each, the requests of the window both were "
+                   f"sending: latency percentiles under the very same conditions", runs, throughput=False)
     finally:
         if not args.attach:
             stack.down()
