@@ -216,7 +216,8 @@ def report(phase: str, runs: dict[str, list[dict]], throughput: bool) -> None:
         theirs = pooled(runs[other])
         said = [f"throughput x{ours['requests'] / max(1, theirs['requests']):.2f}"] if throughput else []
         for q in (50, 95):
-            said.append(f"p{q} {stats.percentile(ours['latencies'], q) / stats.percentile(theirs['latencies'], q) - 1:+.1%}"
+            ratio = stats.percentile(ours["latencies"], q) / stats.percentile(theirs["latencies"], q)
+            said.append(f"p{q} {ratio - 1:+.1%}"
                         f" (rounds: {differences(runs[TOOLS[0]], runs[other], q)})")
         print(f"crucible / {other}: " + "; ".join(said))
 

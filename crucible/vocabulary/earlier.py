@@ -6,7 +6,7 @@ from typing import Any
 
 
 def left(context, name: str, missing: Exception) -> Any:
-    """The value an earlier step kept on the context as ``name``; ``missing`` (naming that step) is raised without it."""
+    """The value an earlier step kept on the context as ``name``; without one, ``missing`` (naming that step)."""
     found = getattr(context, name, None)
     if found is None:
         raise missing
