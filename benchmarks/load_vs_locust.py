@@ -37,7 +37,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import itertools
 import textwrap
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
@@ -59,11 +61,11 @@ from locust import HttpUser, FastHttpUser, events, task
 
 LATENCIES, FAILURES = [], [0]
 RATE = float(os.environ["RATE"] or 0)  # requests per second in all (0: closed loop)
-SLOTS, STARTED = itertools.count(), []
+SLOTS, STARTED, IDS = itertools.count(), [], itertools.count(1)
 
 @events.request.add_listener
-def keep(response_time, exception, start_time=None, **kwargs):
-    LATENCIES.append((start_time, response_time))
+def keep(response_time, exception, start_time=None, context=None, **kwargs):
+    LATENCIES.append((start_time, response_time, (context or {}).get("id")))
     if exception:
         FAILURES[0] += 1
 
@@ -91,7 +93,9 @@ class Reader(BASE):
 
     @task
     def read(self):
-        self.client.get(os.environ["TARGET_PATH"], headers={"Authorization": os.environ["TOKEN"]})
+        request_id = f"{os.environ['ID_PREFIX']}-{next(IDS):05d}"
+        self.client.get(os.environ["TARGET_PATH"], headers={"Authorization": os.environ["TOKEN"],
+                                                           "X-Request-ID": request_id}, context={"id": request_id})
 '''
 
 
@@ -107,20 +111,21 @@ def locust_python() -> str:
 
 
 TOOLS = ("crucible (threads)", "locust FastHttpUser", "locust HttpUser")
+RUNS = itertools.count(1)  # each run's request ids have a prefix of their own
 LOCUST_START_S = 4.0  # Crucible runs this much longer than a locust started with it: locust takes a moment to start
 
 
 def run_crucible(base: str, path: str, token: str, clients: int, seconds: float, rate: float | None) -> dict:
-    """Crucible's generator: every latency (with when it was sent, epoch seconds); ``rate``: the n-th call not
-    before n/rate s."""
+    """Crucible's generator: every latency (with when it was sent, epoch seconds, and its request id); ``rate``:
+    the n-th call not before n/rate s."""
     def call(n: int) -> generator.Call:
         return generator.Call("GET stock", "GET", path, {"Authorization": token},
                               not_before=n / rate if rate else 0.0)
 
     plan = generator.Plan(clients, seconds, 10_000_000, 10.0)
-    result = generator.run(base, generator.repeat(call), plan, title="crucible", id_prefix="bench")
+    result = generator.run(base, generator.repeat(call), plan, title="crucible", id_prefix=f"bench-{next(RUNS)}")
     zero = result.started_at.timestamp()
-    timed = [(zero + s.started, s.latency_ms) for s in result.samples if s.latency_ms is not None]
+    timed = [(zero + s.started, s.latency_ms, s.request_id) for s in result.samples if s.latency_ms is not None]
     return measured(timed, sum(s.failed for s in result.samples), seconds)
 
 
@@ -129,7 +134,7 @@ def start_locust(python: str, user_class: str, base: str, path: str, token: str,
     """locust headless in a subprocess (``rate``: in all, shared by the users); its latencies go to a file."""
     (folder / "locustfile.py").write_text(textwrap.dedent(LOCUSTFILE))
     env = {**os.environ, "LATENCIES_OUT": str(folder / "latencies.json"), "USER_CLASS": user_class,
-           "TARGET_PATH": path, "TOKEN": token, "RATE": f"{rate:g}" if rate else ""}
+           "TARGET_PATH": path, "TOKEN": token, "RATE": f"{rate:g}" if rate else "", "ID_PREFIX": f"bench-{next(RUNS)}"}
     return subprocess.Popen([python, "-m", "locust", "-f", str(folder / "locustfile.py"), "--headless", "-u",
                              str(clients), "-r", str(clients * 10), "-t", f"{seconds:g}s", "--host", base,
                              "--only-summary", "--loglevel", "WARNING"], env=env, stdout=subprocess.DEVNULL,
@@ -152,28 +157,48 @@ def run_locust(python: str, user_class: str, base: str, path: str, token: str, c
         return locust_result(proc, Path(tmp), seconds)
 
 
-def run_together(python: str, user_class: str, base: str, path: str, token: str, args) -> tuple[dict, dict]:
+def run_together(python: str, user_class: str, base: str, path: str, token: str, args,
+                 service) -> tuple[dict, dict]:
     """Crucible and locust at the same time, each at half the rate with its own clients; each tool's requests
-    in the window both were sending (the stack, the machine and its noise the same for both)."""
+    in the window both were sending (the stack, the machine and its noise the same for both), each with the time
+    the service itself took for it (its log's duration_ms)."""
+    since = datetime.now(timezone.utc) - timedelta(seconds=1)
     with tempfile.TemporaryDirectory(prefix="crucible-locust-") as tmp:
         proc = start_locust(python, user_class, base, path, token, args.clients, args.seconds, args.rate / 2, Path(tmp))
         ours = run_crucible(base, path, token, args.clients, args.seconds + LOCUST_START_S, args.rate / 2)
         theirs = locust_result(proc, Path(tmp), args.seconds)
     first = max(ours["timed"][0][0], theirs["timed"][0][0])
     last = min(ours["timed"][-1][0], theirs["timed"][-1][0])
-    return window(ours, first, last), window(theirs, first, last)
+    took = service_times(service, since)
+    return window(ours, first, last, took), window(theirs, first, last, took)
 
 
-def measured(timed: list[tuple[float, float]], failures: int, seconds: float) -> dict:
-    """A run's results from its (sent at, latency ms) pairs."""
+def service_times(service, since: datetime) -> dict[str, float]:
+    """What the service's own log says each request took (request id -> duration_ms)."""
+    took = {}
+    for line in service.container.logs(since=since).decode("utf-8", "replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("message") == "request completed" and "duration_ms" in entry:
+            took[entry.get("request_id")] = float(entry["duration_ms"])
+    return took
+
+
+def measured(timed: list[tuple[float, float, str]], failures: int, seconds: float) -> dict:
+    """A run's results from its (sent at, latency ms, request id) triples."""
     timed.sort()
     return {"requests": len(timed), "failures": failures, "seconds": seconds, "timed": timed,
-            "latencies": [latency for _, latency in timed]}
+            "latencies": [latency for _, latency, _ in timed]}
 
 
-def window(result: dict, first: float, last: float) -> dict:
-    """The requests of a run sent between two moments."""
-    return measured([pair for pair in result["timed"] if first <= pair[0] <= last], 0, last - first)
+def window(result: dict, first: float, last: float, took: dict[str, float]) -> dict:
+    """The requests of a run sent between two moments; with ``added``: each one's latency minus what the service
+    took for it (the network, the server's HTTP layer and the tool itself)."""
+    inside = measured([sent for sent in result["timed"] if first <= sent[0] <= last], 0, last - first)
+    inside["added"] = [latency - took[rid] for _, latency, rid in inside["timed"] if rid in took]
+    return inside
 
 
 def run(tool: str, python: str, base: str, path: str, token: str, args, rate: float | None) -> dict:
@@ -186,7 +211,8 @@ def run(tool: str, python: str, base: str, path: str, token: str, args, rate: fl
 def pooled(runs: list[dict]) -> dict:
     """All rounds of one tool in one phase as one run."""
     return {"requests": sum(r["requests"] for r in runs), "failures": sum(r["failures"] for r in runs),
-            "seconds": sum(r["seconds"] for r in runs), "latencies": [x for r in runs for x in r["latencies"]]}
+            "seconds": sum(r["seconds"] for r in runs), "latencies": [x for r in runs for x in r["latencies"]],
+            "added": [x for r in runs for x in r.get("added", ())]}
 
 
 def row(name: str, result: dict) -> str:
@@ -220,6 +246,12 @@ def report(phase: str, runs: dict[str, list[dict]], throughput: bool) -> None:
             said.append(f"p{q} {ratio - 1:+.1%}"
                         f" (rounds: {differences(runs[TOOLS[0]], runs[other], q)})")
         print(f"crucible / {other}: " + "; ".join(said))
+    for tool in runs:
+        added = pooled(runs[tool])["added"]
+        if added:
+            print(f"{tool}: latency minus the service's own time (network, HTTP server, the tool) over "
+                  f"{len(added)} requests found in its log: p50 {stats.percentile(added, 50):.2f} ms, "
+                  f"p95 {stats.percentile(added, 95):.2f} ms, smallest {min(added):.2f} ms")
 
 
 def main() -> int:
@@ -258,7 +290,7 @@ def main() -> int:
             for user, runs in together.items():
                 print(f"round {round_ + 1}, together: crucible and locust {user} at the same time ({args.clients} "
                       f"clients and {args.rate / 2:g} req/s each) ...", flush=True)
-                ours, theirs = run_together(python, user, base, path, token, args)
+                ours, theirs = run_together(python, user, base, path, token, args, stack.service("inventory"))
                 runs[TOOLS[0]].append(ours)
                 runs[f"locust {user}"].append(theirs)
         print(f"\nGET {path} on inventory ({base}), {args.clients} clients, {args.seconds:g} s per run, "
