@@ -33,8 +33,7 @@ def eventually(probe: Callable[[], T], check: Callable[[T], None], timeout: floa
         response = eventually(lambda: client.get("/stock/north/mug"),
                               lambda r: assert_that(r.status_code, equal_to(200)), timeout=5)
     """
-    if not 0 < timeout <= MAX_TIMEOUT:
-        raise TestDataError(f"A wait must last more than 0 and at most {MAX_TIMEOUT:.0f} seconds, not {timeout}")
+    _check_bound(timeout)
     deadline = clock() + timeout
     attempts = 0
     while True:
@@ -47,10 +46,8 @@ def eventually(probe: Callable[[], T], check: Callable[[T], None], timeout: floa
         except AssertionError as failure:
             remaining = deadline - clock()
             if remaining <= 0:
-                headline, _, details = str(failure).strip().partition("\n")
-                raise AssertionError(
-                    f"{headline}\nStill not true after {timeout:g} seconds ({attempts} attempts)."
-                    + (f"\n{details}" if details else "") + f"\nLast value seen: {describe(value)}") from None
+                raise _gave_up(failure, f"Still not true after {timeout:g} seconds ({attempts} attempts).",
+                               f"Last value seen: {describe(value)}") from None
         sleep(min(interval, remaining))
 
 
@@ -65,8 +62,7 @@ def throughout(probe: Callable[[], T], check: Callable[[T], None], duration: flo
         throughout(lambda: client.get("/stock/north/mug"),
                    lambda r: assert_that(r.json()["quantity"], equal_to(3)), duration=2)
     """
-    if not 0 < duration <= MAX_TIMEOUT:
-        raise TestDataError(f"A wait must last more than 0 and at most {MAX_TIMEOUT:.0f} seconds, not {duration}")
+    _check_bound(duration)
     started = clock()
     attempts = 0
     while True:
@@ -75,13 +71,23 @@ def throughout(probe: Callable[[], T], check: Callable[[T], None], duration: flo
         try:
             check(value)
         except AssertionError as failure:
-            headline, _, details = str(failure).strip().partition("\n")
-            raise AssertionError(
-                f"{headline}\nIt stopped being true after {clock() - started:.1f} of {duration:g} seconds "
-                f"(check {attempts})." + (f"\n{details}" if details else "") + f"\nValue seen: {describe(value)}"
-            ) from None
+            raise _gave_up(failure, f"It stopped being true after {clock() - started:.1f} of {duration:g} seconds "
+                                    f"(check {attempts}).", f"Value seen: {describe(value)}") from None
         remaining = started + duration - clock()
         if remaining <= 0:
             log.debug("expectation held for %g seconds (%d checks)", duration, attempts)
             return value
         sleep(min(interval, remaining))
+
+
+def _check_bound(seconds: float) -> None:
+    """A TestDataError for a wait that is not more than 0 and at most MAX_TIMEOUT seconds."""
+    if not 0 < seconds <= MAX_TIMEOUT:
+        raise TestDataError(f"A wait must last more than 0 and at most {MAX_TIMEOUT:.0f} seconds, not {seconds}")
+
+
+def _gave_up(failure: AssertionError, how_long: str, value_seen: str) -> AssertionError:
+    """The check's failure: its first line (what differs), how long and how often it was tried, its other lines,
+    and the value seen."""
+    headline, _, details = str(failure).strip().partition("\n")
+    return AssertionError(f"{headline}\n{how_long}" + (f"\n{details}" if details else "") + f"\n{value_seen}")
