@@ -32,19 +32,7 @@ class Downstream:
             headers["Idempotency-Key"] = idempotency_key
         started = time.monotonic()
         try:
-            try:
-                response = session.request(method, self.base_url + path, json=json, headers=headers,
-                                           timeout=self.timeout)
-            except requests.ConnectionError as exc:
-                if not dropped_by_peer(exc):
-                    raise
-                # A kept-alive connection the other side had dropped (it was replaced or restarted since this
-                # thread last called it): the request most likely never reached it. Send it once more on a new connection.
-                log_event(logging.INFO, f"{self.name} dropped a kept-alive connection; sending again",
-                          downstream=self.name, method=method, path=path, error=str(exc)[:200])
-                session.close()
-                response = session.request(method, self.base_url + path, json=json, headers=headers,
-                                           timeout=self.timeout)
+            response = self._send(session, method, path, json=json, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
             log_event(logging.WARNING, f"{self.name} unreachable", downstream=self.name, method=method,
                       path=path, error=type(exc).__name__, detail=str(exc)[:200],
@@ -59,6 +47,19 @@ class Downstream:
                       downstream=self.name, status=response.status_code, body=response.text[:200])
             raise Unavailable(f"{self.name} refused the service token ({response.status_code})")
         return response
+
+    def _send(self, session, method, path, **options):
+        """The request, sent once more on a new connection when a kept-alive one turns out dropped by the other side
+        (it was replaced or restarted since this thread last called it): such a request most likely never reached it."""
+        for again in (False, True):
+            try:
+                return session.request(method, self.base_url + path, **options)
+            except requests.ConnectionError as exc:
+                if again or not dropped_by_peer(exc):
+                    raise
+                log_event(logging.INFO, f"{self.name} dropped a kept-alive connection; sending again",
+                          downstream=self.name, method=method, path=path, error=str(exc)[:200])
+                session.close()
 
 
 def dropped_by_peer(exc):
