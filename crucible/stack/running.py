@@ -106,13 +106,14 @@ class Stack:
     def attach(cls, client: docker.DockerClient, project: Project, run_id: str | None = None) -> "Stack":
         """A Stack for a run already on the engine (the newest kept one unless ``run_id`` is given), holding the
         services that have a running container."""
-        kept = [rid for rid, owner in runs(client, project.name).items() if run_id in (rid, None) and
-                (owner == KEEP or run_id)]
+        owners = runs(client, project.name)
+        kept = [rid for rid, owner in owners.items() if run_id in (rid, None) and (owner == KEEP or run_id)]
         if not kept:
             what = f"run {run_id}" if run_id else "a stack left running by `crucible up`"
             raise StartupError(f"Cannot attach to {what} of project '{project.name}': none is on the engine. "
                                   f"Start one with `crucible up`.")
         found = cls(client, project, run_id=kept[0], keep=True)
+        found.owner = owners[found.run_id]  # a run's own stack (attached by its workers) keeps its owner
         filters = {"label": [f"{LABEL_PROJECT}={project.name}", f"{LABEL_RUN}={found.run_id}"]}
         for container in client.containers.list(all=True, filters=filters):
             name = container.labels.get(LABEL_SERVICE)
@@ -247,7 +248,7 @@ class Stack:
                 hostname=None if self._shares_network(service) else (service.hostname or service.name),
                 domainname=service.domainname, user=service.user, working_dir=service.working_dir,
                 environment=service.environment,
-                labels={**service.labels, **self.labels, **fingerprint.labels(service), LABEL_SERVICE: service.name},
+                labels={**service.labels, **self.labels, **self._fingerprint(service), LABEL_SERVICE: service.name},
                 ports=None if self._shares_network(service) else [
                     tuple(key.split("/")) for key in dict.fromkeys([*(p.key for p in service.ports), *service.expose])],
                 stop_signal=service.stop_signal, tty=service.tty, stdin_open=service.stdin_open,
@@ -340,23 +341,26 @@ class Stack:
                         f"who reaches that machine reaches the services).")
             raise StartupError(f"Cannot start service '{service.name}': {detail}{hint}") from None
 
+    def _fingerprint(self, service: Service) -> dict[str, str]:
+        """What a kept stack's container records of its definition and build inputs, to be found stale later; a
+        run's own stack is never checked, so its containers are spared hashing the build context."""
+        return fingerprint.labels(service) if self.owner == KEEP else {}
+
     def containers(self) -> dict[str, Container]:
         """Service -> container of every container of this run (running or not, also of removed services)."""
         filters = {"label": [f"{LABEL_PROJECT}={self.project.name}", f"{LABEL_RUN}={self.run_id}"]}
         return {c.labels[LABEL_SERVICE]: c for c in self.client.containers.list(all=True, filters=filters)
                 if LABEL_SERVICE in c.labels}
 
-    def refresh(self, names: set[str]) -> None:
+    def refresh(self, names: set[str], existing: dict[str, Container]) -> None:
         """Start these services again from the project's current definition, dependencies first (a kept stack's
-        stale services); a name that is no longer in the compose file is only removed."""
-        existing = self.containers()
+        stale services); a name that is no longer in the compose file is only removed (``existing``: the run's
+        containers, as :meth:`containers` gives them)."""
         for name in sorted(names - set(self.project.services)):
             existing[name].remove(force=True, v=True)
             log.info("  %-12s removed (no longer in the compose file)", name)
         for level in self.project.levels():
             for name in [n for n in level if n in names]:
-                if name in existing and name not in self.running:
-                    existing[name].remove(force=True, v=True)  # an exited container still holds the name
                 waited = self.recreate(self.project.services[name])
                 log.info("  %-12s replaced, ready after %.1fs", name, waited)
 

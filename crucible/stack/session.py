@@ -96,7 +96,7 @@ def attach(client: docker.DockerClient, project: Project, run_id: str | None, re
     with ``refresh`` rebuilds their images and restarts only those.
     """
     stack = Stack.attach(client, project, run_id)
-    if running.runs(client, project.name).get(stack.run_id) == running.KEEP:  # a run's own stack is never stale
+    if stack.owner == running.KEEP:  # a run's own stack is never stale
         _check_fresh(client, project, stack, refresh)
     missing = sorted(set(project.services) - set(stack.running))
     if missing:
@@ -107,14 +107,15 @@ def attach(client: docker.DockerClient, project: Project, run_id: str | None, re
 
 def _check_fresh(client: docker.DockerClient, project: Project, stack: Stack, refresh: bool) -> None:
     """Name a kept stack's stale services; with ``refresh`` rebuild their images and restart only those."""
-    stale = fingerprint.stale(client, project, stack.containers())
+    containers = stack.containers()
+    stale = fingerprint.stale(client, project, containers)
     if stale and refresh:
         log.info("Refreshing %d stale service(s) of run %s:\n%s", len(stale), stack.run_id,
                  "\n".join(f"  {item}" for item in stale))
         for item in stale:
             if not item.gone and project.services[item.service].build:
                 images.build(client, project.services[item.service])
-        stack.refresh({item.service for item in stale})
+        stack.refresh({item.service for item in stale}, containers)
     elif stale:
         log.warning("The kept stack (run %s) is stale: it is not what the project would start now, so it would "
                     "test old code:\n%s\n  Rebuild and restart only these: `crucible up --refresh` (or run with "
