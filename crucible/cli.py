@@ -160,10 +160,7 @@ def make_report(options: Settings, results: Path) -> dict:
     log.info("History: %d run(s) in %s", report.history_runs(history), history)
     summary = report.count(loaded)
     log.info(report.one_line(summary))
-    # The closing line CI tools read: broken scenarios count as failed.
-    sys.stdout.write(f"scenarios: {summary['passed']} passed, {summary['failed'] + summary['broken']} failed, "
-                     f"{summary['skipped']} skipped\n")
-    sys.stdout.flush()
+    _closing_line(summary)
     if leaks:
         raise ReportError(safety.message(leaks))
     return summary
@@ -348,10 +345,15 @@ def _shard_summary(results: Path, shard: tuple[int, int], status: int) -> int:
     summary = report.summarise(results) if results.is_dir() else report.count([])
     log.info("Shard %d/%d: %s. Results in %s; make the report from every shard's results with "
              "`crucible merge DIR ...`.", *shard, report.one_line(summary), results)
+    _closing_line(summary)
+    return status
+
+
+def _closing_line(summary: dict[str, int]) -> None:
+    """The closing line CI tools read, on stdout: broken scenarios count as failed."""
     sys.stdout.write(f"scenarios: {summary['passed']} passed, {summary['failed'] + summary['broken']} failed, "
                      f"{summary['skipped']} skipped\n")
     sys.stdout.flush()
-    return status
 
 
 def cmd_pacts(args, options: Settings, behave_args: list[str]) -> int:

@@ -272,7 +272,9 @@ def _coerce(key: Key, value: Any, origin: str) -> Any:
     if value is None:
         return None
     kind = key.kind
-    if kind is bool and isinstance(value, str) and value.strip().lower() in BOOLEANS:
+    if kind is bool and isinstance(value, str):
+        if value.strip().lower() not in BOOLEANS:
+            raise SettingsError(f"{origin}: '{key.name}' must be true or false, not {value!r}.")
         return BOOLEANS[value.strip().lower()]
     if kind is list and isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
@@ -281,10 +283,6 @@ def _coerce(key: Key, value: Any, origin: str) -> Any:
             return kind(value)
         except ValueError:
             raise SettingsError(f"{origin}: '{key.name}' must be a number, not {value!r}.") from None
-    if kind is bool and isinstance(value, str):
-        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise SettingsError(f"{origin}: '{key.name}' must be true or false, not {value!r}.")
-        return value.lower() in ("true", "1", "yes")
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -352,11 +350,7 @@ def load(userdata: Mapping[str, str] | None = None, start: Path | None = None,
 def overridden(key: str, userdata: Mapping[str, str] | None = None,
                environ: Mapping[str, str] | None = None) -> bool:
     """True if the environment or a -D value sets ``key`` (they win over the settings file and behave.ini)."""
-    environ = os.environ if environ is None else environ
-    names = {key, *BY_NAME[key].aliases}
-    legacy = [name for name, target in LEGACY_ENV.items() if target == key]
-    return bool(environ.get(env_name(key)) or any(environ.get(name) for name in legacy)
-                or names & set(userdata or {}))
+    return key in _overrides(userdata, os.environ if environ is None else environ)
 
 
 def child_env(options: Settings) -> dict[str, str]:

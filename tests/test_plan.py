@@ -127,7 +127,7 @@ def test_one_claim_per_item_and_one_serial_worker(tmp_path):
 
 def test_progress_counts_scenarios_and_estimates_the_rest(monkeypatch):
     items = [Item("a:1", "A", 2, 4.0), Item("b:1", "B", 1, 4.0), Item("c:1", "C", 1, 10.0, disruptive=True)]
-    progress = Progress(items, workers=2, timed=True)
+    progress = Progress(items, timed=True)
     monkeypatch.setattr(progress, "started", progress.started - 4.0)
     line = progress.record(Done(0, "passed", 4.0, "1"))
     assert line.startswith("[2/4] passed  A (4.0s, worker 1) | 0 failed, 0:04 elapsed, about 0:14 left"), line

@@ -52,7 +52,7 @@ class Workers:
         self.options = options
         self.board = board
         self.items = board.items
-        self.progress = Progress(self.items, count, timed)
+        self.progress = Progress(self.items, timed)
         self.processes: dict[str, subprocess.Popen] = {}
         self.outputs = ExitStack()
         folder = logs_folder(options)
@@ -96,9 +96,10 @@ class Workers:
 
     def _report_new(self) -> bool:
         """Print a line for each item that finished since the last look; True if there was one."""
-        new = sorted(set(self.board.done()) - set(self.progress.finished))
+        finished = self.board.done()
+        new = sorted(set(finished) - set(self.progress.finished))
         for index in new:
-            done = self.board.done()[index]
+            done = finished[index]
             line = self.progress.record(done)
             if line is None:
                 continue

@@ -20,9 +20,8 @@ def clock(seconds: float) -> str:
 class Progress:
     """What has finished so far, and how long the rest should take."""
 
-    def __init__(self, items: list[Item], workers: int, timed: bool = False):
+    def __init__(self, items: list[Item], timed: bool = False):
         self.items = items
-        self.workers = workers
         self.timed = timed  # estimates are seconds from the history (else scenario counts)
         self.started = time.monotonic()
         self.finished: dict[int, Done] = {}

@@ -65,17 +65,13 @@ def check_shards(sources: list[Path], environments: list[dict[str, str]]) -> str
     return f"{total} shards (plan {plans.pop()})"
 
 
-def _history_ids(folder: Path) -> set[str]:
-    """The historyIds of the results in a folder."""
-    return {r.get("historyId") for r in report.load_results(folder) if r.get("historyId")}
-
-
 def check_duplicates(sources: list[Path]) -> None:
     """No scenario may have run in two shards."""
     owner: dict[str, Path] = {}
-    names = {r.get("historyId"): r.get("fullName") for s in sources for r in report.load_results(s)}
-    for source in sources:
-        for history_id in _history_ids(source):
+    loaded = {source: report.load_results(source) for source in sources}
+    names = {r.get("historyId"): r.get("fullName") for results in loaded.values() for r in results}
+    for source, results in loaded.items():
+        for history_id in {r.get("historyId") for r in results if r.get("historyId")}:
             if history_id in owner:
                 raise MergeError(f"'{names.get(history_id)}' ran in {owner[history_id]} and in {source}: the "
                                  f"shards overlap, so they were not planned alike.")

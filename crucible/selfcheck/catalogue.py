@@ -30,6 +30,7 @@ import whatthepatch
 from whatthepatch.exceptions import WhatThePatchException
 
 from crucible.errors import CrucibleError
+from crucible.vocabulary.catalogue import shown
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ def load(folder: Path, root: Path) -> list[Defect]:
                              f"defect in it (README, 'Self-check'), or set selfcheck.defects in the settings.")
     defects = []
     for path in sorted(folder.glob(f"*{SUFFIX}")):
-        source = _shown(path, root)
+        source = shown(str(path), root.resolve())
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -169,7 +170,7 @@ def load(folder: Path, root: Path) -> list[Defect]:
             patched(change, root, source)
         defects.append(defect)
     if not defects:
-        raise CatalogueError(f"The defect catalogue {_shown(folder, root)} holds no *{SUFFIX} file.")
+        raise CatalogueError(f"The defect catalogue {shown(str(folder), root.resolve())} holds no *{SUFFIX} file.")
     return defects
 
 
@@ -184,11 +185,3 @@ def select(defects: list[Defect], wanted: list[str]) -> list[Defect]:
             name, list(by_id), n=1)) else "") for name in unknown]
         raise CatalogueError(f"No defect {', '.join(hints)} in the catalogue; its defects: {', '.join(by_id)}.")
     return [by_id[name.removesuffix(SUFFIX)] for name in wanted]
-
-
-def _shown(path: Path, root: Path) -> str:
-    """A path relative to the project root when it is inside it."""
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)

@@ -21,6 +21,7 @@ from docker.errors import APIError, ImageNotFound
 from crucible.selfcheck.catalogue import CatalogueError, Defect, patched
 from crucible.stack import images
 from crucible.stack.compose import Project, Service
+from crucible.vocabulary.catalogue import shown
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,6 @@ class Variant:
     defect: Defect
     images: dict[str, str] = field(default_factory=dict)
     built: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
 
 
 def touched_services(project: Project, defect: Defect, root: Path) -> list[Service]:
@@ -44,7 +44,8 @@ def touched_services(project: Project, defect: Defect, root: Path) -> list[Servi
         if service.build and any(_inside(root / path, service.build.context) for path in defect.files):
             found.append(service)
     if not found:
-        builds = ", ".join(f"{s.name} ({_shown(s.build.context, root)})" for s in project.services.values() if s.build)
+        builds = ", ".join(f"{s.name} ({shown(str(s.build.context), root.resolve())})"
+                           for s in project.services.values() if s.build)
         raise CatalogueError(f"{defect.source}: the diff changes {', '.join(defect.files)}, which no service builds "
                              f"from: a defect changes the source of a service the stack builds"
                              f"{': ' + builds if builds else ' (and no service of this stack has a build section)'}.")
@@ -72,8 +73,7 @@ def build(client: docker.DockerClient, project: Project, defect: Defect, root: P
             spec = replace(service.build, context=copies[service.build.context])
             image_id = images.build(client, replace(service, image=tag, build=spec))
             if image_id == unbroken.get(service.name):
-                variant.unchanged.append(service.name)
-                remove_image(client, tag)
+                remove_image(client, tag)  # the patch does not reach this image
             else:
                 variant.images[service.name] = tag
                 variant.built.append(service.name)
@@ -130,10 +130,3 @@ def _inside(path: Path, folder: Path) -> bool:
         return True
     except ValueError:
         return False
-
-
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve())) or "."
-    except ValueError:
-        return str(path)
