@@ -91,12 +91,9 @@ def main() -> int:
         print(f"{'round':>5}  {'scenarios':>9}  {'without':>9}  {'with':>9}  {'ratio':>6}")
         for number in range(1, args.rounds + 1):
             # Alternate which run goes first: the database grows and the machine's load drifts during a round.
-            if number % 2:
-                without, count, bad_without = one_run(cwd, stack.run_id, False, args.tags, work / f"without-{number}")
-                with_checks, _, bad_with = one_run(cwd, stack.run_id, True, args.tags, work / f"with-{number}")
-            else:
-                with_checks, _, bad_with = one_run(cwd, stack.run_id, True, args.tags, work / f"with-{number}")
-                without, count, bad_without = one_run(cwd, stack.run_id, False, args.tags, work / f"without-{number}")
+            order = [(False, "without"), (True, "with")] if number % 2 else [(True, "with"), (False, "without")]
+            got = {check: one_run(cwd, stack.run_id, check, args.tags, work / f"{name}-{number}") for check, name in order}
+            (without, count, bad_without), (with_checks, _, bad_with) = got[False], got[True]
             checked.append(collect(work / f"with-{number}"))
             ratios.append(with_checks / without)
             with_seconds += with_checks

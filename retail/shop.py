@@ -200,12 +200,16 @@ class Shop:
     def _call(self, service: str, method: str, path: str, *, person: str | None = None,
               headers: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
         """One request as a person (customer token) or, without a person, as store staff."""
+        response = self.http(service).request(
+            method, path, headers={"Authorization": self._authorization(person), **(headers or {})}, **kwargs)
+        self.answers.append(_answer(method, path, response))
+        return response
+
+    def _authorization(self, person: str | None) -> str:
+        """The Authorization header of a person (a customer token) or, without a person, of store staff."""
         token = (self._token(self.names.customer(person), "customer") if person
                  else self._token(self.names.staff(), "staff"))
-        response = self.http(service).request(
-            method, path, headers={"Authorization": f"Bearer {token}", **(headers or {})}, **kwargs)
-        self.answers.append((f"{method} {path} -> {response.status_code}", response.text))
-        return response
+        return f"Bearer {token}"
 
     def _at_once(self, service: str, method: str, path: str, times: int, *, person: str,
                  headers: dict[str, str], **kwargs: Any) -> list[requests.Response]:
@@ -215,7 +219,7 @@ class Shop:
         exchanges: list = []
         sender = HttpClient(service, client.base_url, record=exchanges.append, headers=client.headers,
                             timeout=client.timeout)
-        sent = {"Authorization": f"Bearer {self._token(self.names.customer(person), 'customer')}", **headers}
+        sent = {"Authorization": self._authorization(person), **headers}
         start = threading.Barrier(times)
 
         def send() -> requests.Response:
@@ -228,7 +232,7 @@ class Shop:
             if client.record:
                 client.record(exchange)
         arrived = sorted(responses, key=lambda response: response.elapsed)
-        self.answers += [(f"{method} {path} -> {r.status_code}", r.text) for r in arrived]
+        self.answers += [_answer(method, path, r) for r in arrived]
         return arrived
 
     def _staff(self, service: str, method: str, path: str, doing: str, **kwargs: Any) -> dict:
@@ -285,7 +289,7 @@ class Shop:
 
     def staff_headers(self) -> dict[str, str]:
         """The headers of a call made by the scenario's store staff (their token)."""
-        return {"Authorization": f"Bearer {self._token(self.names.staff(), 'staff')}"}
+        return {"Authorization": self._authorization(None)}
 
     def stock_path(self, store: str, product: str) -> str:
         """The inventory path of a store's stock of a product."""
@@ -340,8 +344,7 @@ class Shop:
                 "items": [{"sku": self.names.sku(product), "quantity": quantity, "unit_price_cents": price.cents}
                           for (product, quantity), price in zip(items, prices)],
                 "card": {"number": self.card(person)}}
-        token = self._token(self.names.customer(person), "customer")
-        return {"Authorization": f"Bearer {token}"}, body
+        return {"Authorization": self._authorization(person)}, body
 
     def place_order(self, person: str, store: str, items: Items) -> Order:
         """A person orders items from a store, paying with their card."""
@@ -518,3 +521,8 @@ class Shop:
         self.payments(order)
         self.decisions(order)
         return {f"answer {number} ({title})": text for number, (title, text) in enumerate(self.answers, 1)}
+
+
+def _answer(method: str, path: str, response: requests.Response) -> tuple[str, str]:
+    """An answer as the shop keeps it for a failure's evidence: what was asked and got, and the body."""
+    return f"{method} {path} -> {response.status_code}", response.text

@@ -63,8 +63,8 @@ class Faults:
 
     def restart_shared(self, service: str) -> None:
         """Restart a service others rely on (a database, a broker); wait until every running service is ready again."""
-        self.restart(service)
-        for name in sorted(self.stack.running):
+        self.restart(service)  # waits for this one
+        for name in sorted(set(self.stack.running) - {service}):
             self.stack.wait_ready(name)
 
     def disconnect(self, service: str) -> None:
