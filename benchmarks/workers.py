@@ -13,7 +13,6 @@ inside a test: quote this output, re-measured on a quiet machine.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -26,6 +25,9 @@ from pathlib import Path
 
 from crucible import settings
 from crucible.parallel import plan
+from crucible.report import flaky
+from crucible.report import results as allure_results
+from crucible.selfcheck import suite
 
 ROOT = Path(__file__).resolve().parents[1]
 CRUCIBLE = str(Path(sys.executable).parent / "crucible")
@@ -33,27 +35,24 @@ SCENARIOS = re.compile(r"Timings: .*scenarios (\d+(?:\.\d+)?)s")
 
 
 def outcome(results: Path) -> dict[str, tuple[str, float, str]]:
-    """Scenario (full name and example values) -> (status, seconds, message) from an Allure results folder."""
-    found = {}
-    for path in results.glob("*-result.json"):
-        result = json.loads(path.read_text())
-        key = result["fullName"] + "".join(f" {p['name']}={p['value']}" for p in result.get("parameters", []))
-        message = (result.get("statusDetails") or {}).get("message") or ""
-        found[key] = (result["status"], (result.get("stop", 0) - result.get("start", 0)) / 1000, message)
-    return found
+    """Scenario (full name and example values) -> (status, seconds, message) from an Allure results folder (the
+    last attempt of a retried scenario)."""
+    return {suite.scenario_name(result): (result["status"], (result.get("stop", 0) - result.get("start", 0)) / 1000,
+                                          (result.get("statusDetails") or {}).get("message") or "")
+            for result in allure_results.load_results(results)}
 
 
 def differences(serial: dict, parallel: dict) -> list[str]:
     """One line per scenario whose status differs, with the failure's message."""
-    lines = []
-    for key in sorted(set(serial) | set(parallel)):
-        one, two = serial.get(key, ("missing", 0, "")), parallel.get(key, ("missing", 0, ""))
-        if one[0] != two[0]:
-            lines.append(f"    {key}: serial {one[0]}, workers {two[0]}: {(one[2] or two[2])[:300]}")
-    return lines
+    statuses = flaky.changed([{key: got[0] for key, got in serial.items()},
+                              {key: got[0] for key, got in parallel.items()}])
+    return [f"    {key}: serial {one}, workers {two}: "
+            f"{(serial.get(key, ('', 0, ''))[2] or parallel.get(key, ('', 0, ''))[2])[:300]}"
+            for key, (one, two) in statuses.items()]
 
 
-def one_run(extra: list[str], behave_args: list[str], history: Path) -> tuple[float, float, dict, int]:
+def one_run(extra: list[str], behave_args: list[str], history: Path,
+            results: Path) -> tuple[float, float, dict, int]:
     """One `crucible run`: (scenario seconds, wall seconds, outcome, exit code)."""
     env = {**os.environ, settings.env_name("report.history"): str(history)}
     started = time.monotonic()
@@ -64,7 +63,7 @@ def one_run(extra: list[str], behave_args: list[str], history: Path) -> tuple[fl
     if not timings:
         sys.stdout.write(proc.stdout[-3000:])
         raise SystemExit(f"`crucible run {' '.join(extra)}` printed no timings (exit {proc.returncode})")
-    return float(timings[-1]), wall, outcome(settings.load(start=ROOT).path("report.results")), proc.returncode
+    return float(timings[-1]), wall, outcome(results), proc.returncode
 
 
 def main() -> int:
@@ -85,7 +84,8 @@ def main() -> int:
             modes = [[], ["--workers", str(args.workers)]]
             if number % 2 == 0:  # alternate which goes first, so a machine getting busier hits both alike
                 modes.reverse()
-            measured = {bool(mode): one_run(mode, behave_args, history) for mode in modes}
+            measured = {bool(mode): one_run(mode, behave_args, history, options.path("report.results"))
+                        for mode in modes}
             serial, serial_wall, serial_outcome, serial_code = measured[False]
             parallel, parallel_wall, parallel_outcome, parallel_code = measured[True]
             lines = differences(serial_outcome, parallel_outcome)
