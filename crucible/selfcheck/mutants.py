@@ -19,17 +19,16 @@ from __future__ import annotations
 import difflib
 import logging
 import random
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from crucible.errors import CrucibleError
 from crucible.selfcheck.catalogue import Defect, parse
+from crucible.stack import fingerprint
 from crucible.stack.compose import Project, Service
 
 log = logging.getLogger(__name__)
 
-_COPY = re.compile(r"^\s*(?:COPY|ADD)\s+(.*)$", re.I | re.M)
 
 
 class MutantError(CrucibleError):
@@ -129,17 +128,8 @@ def sources(project: Project, target: str, root: Path) -> list[Path]:
 def _copied_python(service: Service) -> list[Path]:
     """The .py files of the build context that the service's Dockerfile copies (all of them if it names none)."""
     context = service.build.context
-    text = (context / service.build.dockerfile).read_text(errors="replace")
-    found: set[Path] = set()
-    for arguments in _COPY.findall(text):
-        words = [w for w in arguments.split() if not w.startswith("--")]
-        for source in words[:-1]:
-            path = (context / source).resolve()
-            if path.is_file():
-                found.add(path)
-            elif path.is_dir():
-                found.update(path.rglob("*.py"))
-    return sorted(found) or sorted(context.rglob("*.py"))
+    return (sorted((context / name).resolve() for name in fingerprint.copied_files(service) if name.endswith(".py"))
+            or sorted(context.rglob("*.py")))
 
 
 def candidates(files: list[Path]) -> list[Candidate]:

@@ -113,6 +113,15 @@ def _files(context: Path, sources: list[str], dockerfile: str) -> list[str]:
     return sorted(name for name in found if name in allowed)
 
 
+def copied_files(service: Service, dockerfile_text: str | None = None) -> list[str]:
+    """The build context's files the service's Dockerfile copies (COPY and ADD sources, globs and folders expanded,
+    minus .dockerignore), relative to the context, sorted."""
+    if dockerfile_text is None:
+        dockerfile = service.build.context / service.build.dockerfile
+        dockerfile_text = dockerfile.read_text(errors="replace") if dockerfile.is_file() else ""
+    return _files(service.build.context, copied_sources(dockerfile_text), service.build.dockerfile)
+
+
 def build_hash(service: Service) -> str | None:
     """A hash of the service's build inputs (None for a service without ``build``)."""
     if service.build is None:
@@ -121,7 +130,7 @@ def build_hash(service: Service) -> str | None:
     dockerfile = context / service.build.dockerfile
     text = dockerfile.read_text(errors="replace") if dockerfile.is_file() else ""
     digest = hashlib.sha256(text.encode())
-    for name in _files(context, copied_sources(text), service.build.dockerfile):
+    for name in copied_files(service, text):
         digest.update(f"\0{name}\0".encode())
         digest.update(hashlib.sha256((context / name).read_bytes()).digest())
     return digest.hexdigest()[:16]
