@@ -43,8 +43,9 @@ def crucible_stack(context):
     context.settings = options
     project = session.load_project(options)
     context.secrets = secrets.of_project(project, options)
+    worker = WORKER_ENV in os.environ  # one of a run's workers: the coordinator owns and checked the stack
     client, image_ids, stack, owned = session.open_stack(project, options["run.attach"], options["run.refresh"],
-                                                         timings)
+                                                         timings, check_fresh=not worker)
     contracts = None
     try:
         for name, url in stack.urls().items():
@@ -59,7 +60,7 @@ def crucible_stack(context):
         if contracts is not None:
             contracts.write(options.path("report.results"))
         tap = getattr(getattr(context, "audit", None), "tap", None)
-        if not owned and tap is not None and WORKER_ENV not in os.environ:
+        if not owned and tap is not None and not worker:
             tap.remove()  # the kept stack stays; the audit's queue of this run goes (workers share it: not theirs)
         session.close_stack(stack, owned, timings)
         log.info(timings.summary())

@@ -89,14 +89,16 @@ def kept(client: docker.DockerClient, project: Project) -> str | None:
     return found[0] if found else None
 
 
-def attach(client: docker.DockerClient, project: Project, run_id: str | None, refresh: bool = False) -> Stack:
+def attach(client: docker.DockerClient, project: Project, run_id: str | None, refresh: bool = False,
+           check_fresh: bool = True) -> Stack:
     """Use a stack that is already running (left by `crucible up`) instead of starting one.
 
     Says which services are stale (their definition, build inputs or image changed since they started);
-    with ``refresh`` rebuilds their images and restarts only those.
+    with ``refresh`` rebuilds their images and restarts only those. ``check_fresh=False`` skips that (a worker:
+    the run's coordinator checked before any worker started).
     """
     stack = Stack.attach(client, project, run_id)
-    if stack.owner == running.KEEP:  # a run's own stack is never stale
+    if check_fresh and stack.owner == running.KEEP:  # a run's own stack is never stale
         _check_fresh(client, project, stack, refresh)
     missing = sorted(set(project.services) - set(stack.running))
     if missing:
@@ -122,15 +124,16 @@ def _check_fresh(client: docker.DockerClient, project: Project, stack: Stack, re
                     "-D refresh=1).", stack.run_id, "\n".join(f"  {item}" for item in stale))
 
 
-def open_stack(project: Project, attach_to: str | None, refresh: bool,
-               timings: Timings) -> tuple[docker.DockerClient, dict[str, str], Stack, bool]:
+def open_stack(project: Project, attach_to: str | None, refresh: bool, timings: Timings,
+               check_fresh: bool = True) -> tuple[docker.DockerClient, dict[str, str], Stack, bool]:
     """The run's stack: the kept one ``attach_to`` names (``kept`` or a run id), else a new one.
 
     Returns the client, the image ids, the stack, and whether this run owns it (and removes it at the end).
     """
     if attach_to:
         client, image_ids = connect(project, timings)
-        stack = attach(client, project, None if attach_to == "kept" else attach_to, refresh=refresh)
+        stack = attach(client, project, None if attach_to == "kept" else attach_to, refresh=refresh,
+                       check_fresh=check_fresh)
         log.info("Attached to run %s of '%s' (it stays up)", stack.run_id, project.name)
         return client, image_ids, stack, False
     client, image_ids = prepare(project, timings)
