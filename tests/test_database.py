@@ -47,8 +47,13 @@ def test_a_service_without_database_url_is_named():
         service_dsn(fake_stack({}), OPTIONS, "inventory")
     with pytest.raises(errors.ServiceNotFound, match="no service 'payments'"):
         service_dsn(fake_stack({}), OPTIONS, "payments")
-    with pytest.raises(errors.TestDataError, match=r"not a postgresql://.*mysql://u:\*\*\*@db/x"):
+    with pytest.raises(errors.TestDataError, match=r"is a mysql:// URL \(mysql://u:\*\*\*@db/x\), .*PostgreSQL only "
+                                                 r"\(MySQL is not supported yet\)"):
         service_dsn(fake_stack({"DATABASE_URL": "mysql://u:secret@db/x"}), OPTIONS, "inventory")
+    with pytest.raises(errors.TestDataError, match=r"not a postgresql://.*oops://u:\*\*\*@db/x"):
+        service_dsn(fake_stack({"DATABASE_URL": "oops://u:secret@db/x"}), OPTIONS, "inventory")
+    with pytest.raises(errors.TestDataError, match=r"host 'elsewhere', which is not a service"):
+        service_dsn(fake_stack({"DATABASE_URL": "postgresql://u:secret@elsewhere/x"}), OPTIONS, "inventory")
 
 
 def test_a_postgres_service_is_queried_with_its_standard_variables():

@@ -2,7 +2,7 @@
 
 The connection comes from the settings (``[databases.SERVICE]``), else the service's
 ``DATABASE_URL`` from its compose environment, e.g.
-``postgresql://inventory:inventory_pw@postgres:5432/inventory``, else the ``POSTGRES_USER``/
+``postgresql://inventory:PASSWORD@postgres:5432/inventory``, else the ``POSTGRES_USER``/
 ``POSTGRES_PASSWORD``/``POSTGRES_DB`` of a PostgreSQL service, with the database host and port
 (a compose service name and its container port) replaced by where the stack published that
 port. Every query runs in a READ ONLY transaction that is rolled back, with a 5 second limit.
@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 QUERY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 5
 SCHEMES = {"postgres", "postgresql"}
+# databases whose URLs a team may write, which the SQL steps do not read (yet): named in the message
+OTHER_DATABASES = {"mysql": "MySQL", "mariadb": "MariaDB", "sqlserver": "SQL Server", "mssql": "SQL Server",
+                   "oracle": "Oracle", "sqlite": "SQLite", "mongodb": "MongoDB", "redis": "Redis"}
 TEXT_TYPES = ("text", "varchar", "bpchar", "name", '"char"')
 UNKNOWN_TYPE = 0  # types without a loader of their own (enums, extensions' types) are read as text
 
@@ -53,41 +56,57 @@ def service_dsn(stack, settings, service: str) -> str:
     From the settings (``[databases.SERVICE]`` ``dsn`` or ``service``), else the service's own
     DATABASE_URL, else its POSTGRES_* variables when the service is the database itself.
     """
-    services = stack.project.services
+    url, origin = database_source(stack.project, settings, service)
+    parts = urlsplit(url)
+    published = urlsplit(stack.url(parts.hostname, parts.port or 5432))
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{published.netloc}" if userinfo else published.netloc
+    return urlunsplit(("postgresql", netloc, parts.path, parts.query, ""))
+
+
+def database_source(project, settings, service: str) -> tuple[str, str]:
+    """Where a service's database is, as the compose file names it (before anything starts): its URL and
+    where that came from. A TestDataError (or ServiceNotFound) says what is wrong and what to set."""
+    services = project.services
     if service not in services:
         raise ServiceNotFound(f"The stack has no service '{service}' (services: {', '.join(sorted(services))}).")
     configured = settings.database(service)
     if configured.get("dsn"):
-        return _published_dsn(stack, service, configured["dsn"], settings.where(f"databases.{service}.dsn"))
+        return _checked_dsn(project, configured["dsn"], settings.where(f"databases.{service}.dsn"))
     owner = configured.get("service") or service
     if owner not in services:
         raise ServiceNotFound(f"{settings.where(f'databases.{service}.service')} names '{owner}', which is not a "
-                              f"service of {stack.project.path}.")
+                              f"service of {project.path} (services: {', '.join(sorted(services))}).")
     env = services[owner].environment
     if owner == service and env.get("DATABASE_URL"):
-        return _published_dsn(stack, service, env["DATABASE_URL"], f"DATABASE_URL of service '{service}'")
+        return _checked_dsn(project, env["DATABASE_URL"], f"DATABASE_URL of service '{service}' in {project.path}")
     if "POSTGRES_PASSWORD" in env or "POSTGRES_USER" in env or "postgres" in services[owner].image.lower():
         user = env.get("POSTGRES_USER") or "postgres"
         database = configured.get("database") or env.get("POSTGRES_DB") or user
         password = env.get("POSTGRES_PASSWORD", "")
         url = f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{owner}:5432/{quote(database, safe='')}"
-        return _published_dsn(stack, service, url, f"POSTGRES_* variables of service '{owner}'")
-    raise TestDataError(f"The database of service '{service}' is unknown: it has no DATABASE_URL and no POSTGRES_* "
-                        f"variables in {stack.project.path}. Name it in the settings: [databases.{service}] "
-                        f"dsn = \"postgresql://user:password@db:5432/name\" or service = \"db\".")
+        return _checked_dsn(project, url, f"POSTGRES_* variables of service '{owner}'")
+    where = f"service '{owner}'" if owner == service else f"service '{owner}' (named by [databases.{service}])"
+    raise TestDataError(f"The database of service '{service}' is unknown: {where} has no DATABASE_URL and no "
+                        f"POSTGRES_* variables in {project.path}. Name it in the settings: [databases.{service}] "
+                        f"dsn = \"postgresql://USER:PASSWORD@HOST:5432/NAME\" or service = \"DB_SERVICE\".")
 
 
-def _published_dsn(stack, service: str, url: str, origin: str) -> str:
-    """A postgresql:// URL whose host and port (a compose service and its container port) are replaced by where
-    the stack published that port."""
+def _checked_dsn(project, url: str, origin: str) -> tuple[str, str]:
+    """A PostgreSQL URL whose host is a service of the stack (what SQL steps can reach), else a TestDataError."""
     parts = urlsplit(url)
-    scheme = parts.scheme.split("+")[0]
+    scheme = parts.scheme.split("+")[0].lower()
+    if scheme in OTHER_DATABASES:
+        raise TestDataError(f"{origin} is a {scheme}:// URL ({safe_dsn(url)}), and this build of Crucible's SQL "
+                            f"steps reads PostgreSQL only ({OTHER_DATABASES[scheme]} is not supported yet): point "
+                            f"it at a PostgreSQL database, or leave the SQL steps out of the features.")
     if scheme not in SCHEMES or not parts.hostname:
-        raise TestDataError(f"{origin} is not a postgresql://user:password@host:port/db URL: {safe_dsn(url)}")
-    published = urlsplit(stack.url(parts.hostname, parts.port or 5432))
-    userinfo = parts.netloc.rpartition("@")[0]
-    netloc = f"{userinfo}@{published.netloc}" if userinfo else published.netloc
-    return urlunsplit(("postgresql", netloc, parts.path, parts.query, ""))
+        raise TestDataError(f"{origin} is not a postgresql://USER:PASSWORD@HOST:PORT/NAME URL: {safe_dsn(url)}")
+    if parts.hostname not in project.services:
+        raise TestDataError(f"{origin} points at host '{parts.hostname}', which is not a service of {project.path} "
+                            f"(services: {', '.join(sorted(project.services))}): name the database's service "
+                            f"as the host, as the stack's own services reach it.")
+    return url, origin
 
 
 def safe_dsn(dsn: str) -> str:

@@ -40,12 +40,17 @@ POLL_INTERVAL = 0.1
 def broker_service(stack, settings) -> str:
     """The stack's RabbitMQ service: broker.service, else the one service whose image names rabbitmq or
     that publishes the AMQP port."""
-    services = stack.project.services
+    return broker_service_of(stack.project, settings)
+
+
+def broker_service_of(project, settings) -> str:
+    """The RabbitMQ service of a compose project, as :func:`broker_service` finds it (before anything starts)."""
+    services = project.services
     chosen = settings["broker.service"]
     if chosen:
         if chosen not in services:
             raise ServiceNotFound(f"{settings.where('broker.service')} names '{chosen}', which is not a service "
-                                  f"of {stack.project.path} (services: {', '.join(sorted(services))}).")
+                                  f"of {project.path} (services: {', '.join(sorted(services))}).")
         return chosen
     port = settings["broker.port"]
     found = broker_candidates(services, port)

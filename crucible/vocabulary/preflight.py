@@ -16,7 +16,7 @@ from typing import Any, Callable
 from behave import step_registry
 from behave.matchers import MatchWithError
 
-from crucible.errors import TestDataError
+from crucible.errors import CrucibleError, TestDataError
 from crucible.settings import Settings
 from crucible.stack.compose import Project
 
@@ -70,7 +70,7 @@ def problems(steps, scope: Scope, registry=None) -> list[tuple[Any, str]]:
         args, kwargs = _arguments(match)
         try:
             check(scope, *args, **kwargs)
-        except TestDataError as exc:
+        except CrucibleError as exc:  # bad data, or settings the step cannot work with (a database, a broker)
             found.append((step, str(exc)))
     return found
 

@@ -9,12 +9,13 @@ Only the columns the table names are compared; rows in order, so say `ORDER BY`.
 from behave import then
 
 from crucible.vocabulary import database
-from crucible.vocabulary.preflight import checked, service_argument
+from crucible.vocabulary.preflight import checked
+from crucible.vocabulary.settings_check import uses_database
 from crucible.vocabulary.variables import templated
 
 
 @then('the "{service}" database query "{sql}" returns:')
-@checked(service_argument)
+@checked(uses_database)
 @templated
 def step_query_returns(context, service, sql):
     """Example: Then the "inventory" database query "SELECT sku, quantity FROM stock WHERE store = '{store}'" returns:
@@ -26,7 +27,7 @@ def step_query_returns(context, service, sql):
 
 
 @then('the "{service}" database query "{sql}" returns no rows')
-@checked(service_argument)
+@checked(uses_database)
 @templated
 def step_query_returns_nothing(context, service, sql):
     """Example: Then the "orders" database query "SELECT id FROM orders WHERE customer = 'nobody-{uid}'" returns no rows"""

@@ -15,10 +15,13 @@ from behave import given, step, then, when
 
 from crucible.vocabulary import messaging
 from crucible.vocabulary.matchers import matches_json, value_at
+from crucible.vocabulary.preflight import checked
+from crucible.vocabulary.settings_check import uses_broker
 from crucible.vocabulary.variables import docstring_json, templated
 
 
 @given('I listen for "{key}" events')
+@checked(uses_broker)
 @templated
 def step_listen(context, key):
     """Example: Given I listen for "stock.changed" events"""
@@ -26,6 +29,7 @@ def step_listen(context, key):
 
 
 @given('I listen for "{key}" events on the "{exchange}" exchange')
+@checked(uses_broker)
 @templated
 def step_listen_on(context, key, exchange):
     """Example: Given I listen for "order.*" events on the "audit.events" exchange"""
@@ -33,6 +37,7 @@ def step_listen_on(context, key, exchange):
 
 
 @when('I publish a "{key}" event with:')
+@checked(uses_broker)
 @templated
 def step_publish(context, key):
     """Example: When I publish a "stock.received" event with:
