@@ -27,12 +27,13 @@ from crucible.selfcheck import command as selfcheck
 from crucible.settings import Settings
 from crucible.stack import compose, engine, images, running, session
 from crucible.timings import Timings
-from crucible.vocabulary import catalogue, feature_check
+from crucible.vocabulary import catalogue, feature_check, settings_check
 from crucible.vocabulary.contracts import coverage, deploy, pacts
 
 log = logging.getLogger("crucible.cli")
 
 FORMATTER = "crucible.report.formatter:CrucibleFormatter"
+CONSOLE_FORMATTER = "crucible.report.plain:PlainFormatter"
 RUN_TIMEOUT_S = 6 * 3600
 
 
@@ -85,6 +86,7 @@ def cmd_check(args, options: Settings) -> int:
         project = compose.load([Path(f) for f in args.files], name=options["project"], profiles=options["profiles"])
     else:
         project = session.load_project(options)
+        settings_check.check(options, project)
     levels = " -> ".join("[" + ", ".join(level) + "]" for level in project.levels())
     log.info("%s: project '%s', start order %s", " + ".join(map(str, project.files)), project.name, levels)
     return 0
@@ -98,6 +100,7 @@ def cmd_up(args, options: Settings) -> int:
     """
     timings = Timings()
     project = session.load_project(options)
+    settings_check.check(options, project)
     client = engine.ensure()
     kept = session.kept(client, project)
     if kept:
@@ -127,16 +130,6 @@ def cmd_down(args, options: Settings) -> int:
     return 0
 
 
-def project_secrets(options: Settings) -> secrets.Secrets:
-    """The secrets to keep out of the report: every shape, plus the compose file's and the settings' values."""
-    try:
-        return secrets.of_project(session.load_project(options), options)
-    except CrucibleError as exc:
-        log.warning("The report is searched for secrets by their shape only: the compose file cannot be read "
-                    "for its secret values (%s)", exc)
-        return secrets.Secrets()
-
-
 def make_report(options: Settings, results: Path) -> dict:
     """Complete the results, keep secrets out, render the single-file report, print where it is; return the counts.
 
@@ -145,7 +138,7 @@ def make_report(options: Settings, results: Path) -> dict:
     """
     history = options.path("report.history")
     loaded = report.load_results(results) if results.is_dir() else []
-    known = project_secrets(options)
+    known = secrets.use(safety.project_secrets(options))
     leaks = []
     if results.is_dir():
         report.complete_results(results, options.root, history, loaded)
@@ -158,12 +151,22 @@ def make_report(options: Settings, results: Path) -> dict:
     index = report.generate(results, options.path("report.output"), history=history, name=options["report.name"])
     safety.check_page(index, known)
     log.info("History: %d run(s) in %s", report.history_runs(history), history)
-    summary = report.count(loaded)
-    log.info(report.one_line(summary))
+    scenarios = [result for result in loaded if not safety.is_finding(result)]
+    summary = report.count(scenarios)
+    _failing(scenarios)
+    log.info("%s", report.one_line(summary))
     _closing_line(summary)
-    if leaks:
-        raise ReportError(safety.message(leaks))
+    if leaks:  # the run fails, named as what it is: the report's safety, not one more failed scenario
+        raise ReportError("Report safety (not a scenario: not in the count above): " + safety.message(leaks))
     return summary
+
+
+def _failing(results: list[dict]) -> None:
+    """List the scenarios that failed or broke, as behave's own summary did (the run passes --no-summary)."""
+    failing = sorted((r.get("fullName") or r.get("name") or "?", r["status"]) for r in results
+                     if r.get("status") in ("failed", "broken"))
+    if failing:
+        log.info("Failing scenarios:\n%s", "\n".join(f"  {name} ({status})" for name, status in failing))
 
 
 def contract_sections(options: Settings, results: Path) -> dict[str, str]:
@@ -226,13 +229,16 @@ def behave_command(options: Settings, behave_args: list[str], results: Path) -> 
     paths = [] if named_paths(behave_args) else [str(options.path("features"))]
     configured = configured_results(options.root)
     if configured is None:
-        formats = ["--format", FORMATTER, "--outfile", str(results), "--format", "plain"]
+        formats = ["--format", FORMATTER, "--outfile", str(results), "--format", CONSOLE_FORMATTER]
     elif configured != results.resolve() and not settings.overridden("report.results", defines(behave_args)):
         raise SettingsError(f"behave's configuration in {options.root} writes Allure results to {configured}, but "
                             f"the setting report.results is {results}: make them the same.")
     else:
         formats = []
-    return [sys.executable, "-m", "behave", *formats, "--logging-level", "WARNING", *behave_args, *paths]
+    # behave's own summary counts differently (errors apart, the report-safety result unknown to it): Crucible
+    # prints the run's one count after the report (a --summary among behave_args still wins)
+    return [sys.executable, "-m", "behave", *formats, "--no-summary", "--logging-level", "WARNING", *behave_args,
+            *paths]
 
 
 def selection(options: Settings, behave_args: list[str]) -> list[str]:
@@ -290,6 +296,7 @@ def cmd_run(args, options: Settings, behave_args: list[str]) -> int:
     """Check the features, run them against the stack, write the report; exit 1 if a scenario failed or none ran."""
     count, shard = run_options(args, options, behave_args)
     project = session.load_project(options)  # a compose file that cannot be used stops here too
+    settings_check.check(options, project)  # and settings the stack cannot honour
     states = options.path("pact.states")
     checked = feature_paths(options, behave_args) + ([str(states)] if states.is_dir() else [])
     if feature_check.check(checked, options, project, behave_args):

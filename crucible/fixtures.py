@@ -16,7 +16,7 @@ from crucible.report import flaky
 from crucible.report import results as report
 from crucible.stack import engine, session
 from crucible.timings import Timings
-from crucible.vocabulary import evidence, preflight
+from crucible.vocabulary import evidence, preflight, settings_check
 from crucible.vocabulary.auth import Auth
 from crucible.vocabulary.contracts import provider
 from crucible.vocabulary.contracts.provider import ProviderContracts
@@ -36,13 +36,15 @@ def crucible_stack(context):
     uses a stack that ``crucible up`` left running and leaves it running.
     """
     console.setup()
+    console.mask_streams()
     signals.install()
     context.on_cleanup_error = _cleanup_error
     timings = Timings()
     options = settings.load(context.config.userdata)
     context.settings = options
     project = session.load_project(options)
-    context.secrets = secrets.of_project(project, options)
+    settings_check.check(options, project)  # before anything starts: `behave` run directly checks them too
+    context.secrets = secrets.use(secrets.of_project(project, options))
     worker = WORKER_ENV in os.environ  # one of a run's workers: the coordinator owns and checked the stack
     client, image_ids, stack, owned = session.open_stack(project, options["run.attach"], options["run.refresh"],
                                                          timings, check_fresh=not worker)

@@ -24,7 +24,12 @@ SETTINGS_ENV = "CRUCIBLE_SETTINGS"
 COMPOSE_CANDIDATES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 AUTH_SCHEMES = ("none", "basic", "bearer", "jwt")
 # What a [services.NAME] table may set, and of which type.
-SERVICE_KEYS = {"port": int, "openapi": str, "image": str}
+SERVICE_KEYS = {"port": int, "openapi": str, "image": str, "auth": dict}
+# A service's own credentials (``[services.NAME.auth]``): the keys each scheme needs, then those it may take.
+SERVICE_AUTH = {"none": ((), ()), "basic": (("username", "password"), ()), "bearer": (("token",), ()),
+                "header": (("header", "value"), ())}
+# The settings whose values are secrets: set, they must not be empty (an unset ${VAR} is the usual cause).
+SECRET_KEYS = ("auth.password", "auth.token", "auth.secret", "broker.password")
 BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
@@ -76,10 +81,13 @@ KEYS = [
         "published port in the compose file's order); `openapi` = its OpenAPI 3 document, a path the service "
         "serves (`\"/openapi.json\"`) or a file (`\"docs/orders.yaml\"`, relative to the settings file); a service "
         "without one is not contract-checked; `image` = run this image instead of the compose file's (its `build` is "
-        "skipped), e.g. `-D services.orders.image=shop/orders:candidate`"),
-    Key("auth.scheme", str, "none", "how generic HTTP steps authenticate: none, basic (auth.username/"
-        "auth.password on every request), bearer (auth.token on every request) or jwt (tokens signed with "
-        "auth.secret for `I am authenticated as ... with the role ...`)"),
+        "skipped), e.g. `-D services.orders.image=shop/orders:candidate`; `auth` = the credentials HTTP steps send "
+        "to this service instead of `[auth]`'s: `{scheme = \"basic\", username = \"...\", password = \"...\"}`, "
+        "`{scheme = \"bearer\", token = \"...\"}`, `{scheme = \"header\", header = \"X-API-Key\", value = "
+        "\"...\"}` or `{scheme = \"none\"}`"),
+    Key("auth.scheme", str, "none", "how generic HTTP steps authenticate to every service whose `[services.NAME]` "
+        "names no `auth` of its own: none, basic (auth.username/auth.password on every request), bearer (auth.token "
+        "on every request) or jwt (tokens signed with auth.secret for `I am authenticated as ... with the role ...`)"),
     Key("auth.secret", str, None, "jwt: the signing secret", aliases=("jwt_secret",)),
     Key("auth.secret_from", str, None, "jwt: take the secret from a compose variable, `SERVICE.VARIABLE`"),
     Key("auth.algorithm", str, "HS256", "jwt: signing algorithm (HS256, HS384, HS512)"),
@@ -91,6 +99,11 @@ KEYS = [
     Key("auth.username", str, None, "basic: user name"),
     Key("auth.password", str, None, "basic: password"),
     Key("auth.token", str, None, "bearer: the token"),
+    Key("secrets.variables", list, [], "names of compose variables whose values are secrets although their names "
+        "do not say so (`*_PASSWORD`, `*_SECRET`, `*_TOKEN`, `*_KEY` ... always are): hidden wherever Crucible "
+        "writes"),
+    Key("secrets.values", list, [], "more values to hide wherever Crucible writes, usually from the environment: "
+        "`[\"${PAYMENT_SANDBOX_KEY}\"]`"),
     Key("security.roles_field", str, "x-roles", "the OpenAPI extension that lists the roles an operation admits"),
     Key("security.audit_allow", list, [], "places the data-flow audit lets hold a card number or token, as glob "
         "patterns: `column SERVICE.TABLE.COLUMN`, `log of SERVICE`, `event ROUTING.KEY`, `answer of SERVICE to "
@@ -223,18 +236,19 @@ def _flatten(table: Mapping, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _file_values(path: Path) -> dict[str, Any]:
-    """The values the settings file sets, checked against the known keys."""
+def _file_values(path: Path, problems: list[str]) -> dict[str, Any]:
+    """The values the settings file sets; each unknown key is a problem (with the closest known key)."""
     data = _read_toml(path)
     if path.name == "pyproject.toml":
         data = data.get("tool", {}).get("crucible", {})
     flat = _flatten(data)
-    for key in flat:
+    for key in list(flat):
         if key not in BY_NAME:
             close = difflib.get_close_matches(key, list(BY_NAME), n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise SettingsError(f"{path}: unknown setting '{key}'.{hint} Every setting is listed in the README "
-                                f"('Settings').")
+            problems.append(f"{path}: unknown setting '{key}'.{hint} Every setting is listed in the README "
+                            f"('Settings').")
+            del flat[key]
     return flat
 
 
@@ -296,54 +310,120 @@ def _kind_name(kind: type) -> str:
             bool: "true or false"}[kind]
 
 
-def _check_services(services: dict, origin: str) -> None:
-    """Each ``[services.NAME]`` table holds only known keys of the right type."""
+def _service_problems(services: dict, origin: str) -> list[str]:
+    """What is wrong with the ``[services.NAME]`` tables: unknown keys, values of the wrong type, unusable auth."""
+    problems = []
     for name, table in services.items():
         if not isinstance(table, dict):
-            raise SettingsError(f"{origin}: 'services.{name}' must be a table, e.g. [services.{name}] port = 8000.")
+            problems.append(f"{origin}: 'services.{name}' must be a table, e.g. [services.{name}] port = 8000.")
+            continue
         for key, value in table.items():
             kind = SERVICE_KEYS.get(key)
             if kind is None:
                 close = difflib.get_close_matches(key, list(SERVICE_KEYS), n=1)
                 hint = f" Did you mean '{close[0]}'?" if close else ""
-                raise SettingsError(f"{origin}: unknown setting 'services.{name}.{key}'.{hint} A service takes: "
-                                    f"{', '.join(SERVICE_KEYS)}.")
-            if not isinstance(value, kind) or isinstance(value, bool):
-                raise SettingsError(f"{origin}: 'services.{name}.{key}' must be {_kind_name(kind)}, not {value!r}.")
+                problems.append(f"{origin}: unknown setting 'services.{name}.{key}'.{hint} A service takes: "
+                                f"{', '.join(SERVICE_KEYS)}.")
+            elif not isinstance(value, kind) or isinstance(value, bool):
+                problems.append(f"{origin}: 'services.{name}.{key}' must be {_kind_name(kind)}, not {value!r}.")
+            elif key == "auth":
+                problems += _service_auth_problems(value, f"services.{name}.auth", origin)
+    return problems
+
+
+def _service_auth_problems(auth: dict, where: str, origin: str) -> list[str]:
+    """What is wrong with one service's ``auth`` table: its scheme, a key it needs, an empty secret."""
+    scheme = auth.get("scheme")
+    if scheme not in SERVICE_AUTH:
+        return [f"{origin}: '{where}.scheme' is {scheme!r}; use one of {', '.join(SERVICE_AUTH)}, e.g. "
+                f"{where} = {{scheme = \"basic\", username = \"...\", password = \"${{PASSWORD}}\"}}."]
+    needed, _ = SERVICE_AUTH[scheme]
+    problems = []
+    for key in auth:
+        if key != "scheme" and key not in needed:
+            problems.append(f"{origin}: '{where}.{key}' is not used by the scheme '{scheme}', which takes "
+                            f"{', '.join(needed) or 'nothing else'}.")
+    for key in needed:
+        if not isinstance(auth.get(key), str) or not auth[key]:
+            what = "is not set" if key not in auth else f"is empty ({auth[key]!r})"
+            problems.append(f"{origin}: '{where}.{key}' {what}, and the scheme '{scheme}' needs it (an unset "
+                            f"${{VARIABLE}} reads as empty: set it in the environment).")
+    return problems
+
+
+def _secret_problems(raw: dict[str, Any], values: dict[str, Any], origins: dict[str, str]) -> list[str]:
+    """A secret setting that is set but empty (usually a ``${VAR}`` whose variable is not set)."""
+    problems = []
+    for key in SECRET_KEYS:
+        if raw[key] is not None and values[key] == "":
+            written = f" (it is {raw[key]!r})" if "$" in str(raw[key]) else ""
+            problems.append(f"{origins[key]}: '{key}' is empty{written}: set it (an unset ${{VARIABLE}} reads as "
+                            f"empty), or remove the key.")
+    return problems
+
+
+def _auth_problems(values: dict[str, Any], origins: dict[str, str]) -> list[str]:
+    """The scheme is known, and what it needs is set."""
+    scheme = values["auth.scheme"]
+    if scheme not in AUTH_SCHEMES:
+        return [f"{origins['auth.scheme']}: auth.scheme '{scheme}' is not one of {', '.join(AUTH_SCHEMES)}."]
+    needs = {"basic": ("auth.username", "auth.password"), "bearer": ("auth.token",)}.get(scheme, ())
+    return [f"{origins['auth.scheme']}: auth.scheme is '{scheme}', which needs '{key}': set it (e.g. "
+            f"{key.split('.')[1]} = \"${{{key.replace('.', '_').upper()}}}\" under [auth])."
+            for key in needs if values[key] is None]
 
 
 def _set_nested(values: dict[str, Any], dotted: str, value: Any) -> None:
-    """``services.rabbitmq.port=15672`` into values['services']['rabbitmq']['port']."""
+    """``services.rabbitmq.port=15672`` into values['services']['rabbitmq']['port'] (``...auth.password`` deeper)."""
     top, name, leaf = dotted.split(".", 2) if dotted.count(".") >= 2 else (*dotted.split(".", 1), None)
-    table = values[top] = {k: dict(v) for k, v in values[top].items()}
+    table = values[top] = {k: _copied(v) for k, v in values[top].items()}
     if leaf is None:
         raise SettingsError(f"-D {dotted}: name the setting too, e.g. -D {top}.{name}.port=8080")
-    table.setdefault(name, {})[leaf] = int(value) if str(value).isdigit() else value
+    *tables, last = leaf.split(".")
+    inner = table.setdefault(name, {})
+    for part in tables:
+        inner = inner.setdefault(part, {}) if isinstance(inner.get(part, {}), dict) else {}
+    inner[last] = int(value) if str(value).isdigit() and last == "port" else value
+
+
+def _copied(value: Any) -> Any:
+    """A table and the tables inside it, copied (an override never changes the defaults)."""
+    return {k: _copied(v) for k, v in value.items()} if isinstance(value, dict) else value
 
 
 def load(userdata: Mapping[str, str] | None = None, start: Path | None = None,
          environ: Mapping[str, str] | None = None) -> Settings:
-    """Read the settings file (if any), then the environment, then -D values; check every value."""
+    """Read the settings file (if any), then the environment, then -D values; check every value.
+
+    Every problem (an unknown key, a value of the wrong type, an auth that cannot work, an empty secret) is
+    named in one SettingsError, each with where it was set.
+    """
     environ = os.environ if environ is None else environ
     file = find(start)
     root = file.parent if file else (start or Path.cwd()).resolve()
     values = {key.name: key.default for key in KEYS}
     origins = {key.name: "default" for key in KEYS}
+    problems: list[str] = []
     if file:
-        for key, value in _file_values(file).items():
+        for key, value in _file_values(file, problems).items():
             values[key], origins[key] = value, f"{file}"
     for key, (origin, value) in _overrides(userdata, environ).items():
         if key in BY_NAME:
             values[key], origins[key] = value, origin
         else:
             _set_nested(values, key, value)
+    raw = dict(values)
     for key in KEYS:
-        values[key.name] = _coerce(key, _interpolate(values[key.name], environ), origins[key.name])
-    _check_services(values["services"], origins["services"])
-    scheme = values["auth.scheme"]
-    if scheme not in AUTH_SCHEMES:
-        raise SettingsError(f"{origins['auth.scheme']}: auth.scheme '{scheme}' is not one of "
-                            f"{', '.join(AUTH_SCHEMES)}.")
+        try:
+            values[key.name] = _coerce(key, _interpolate(values[key.name], environ), origins[key.name])
+        except SettingsError as exc:
+            problems.append(str(exc))
+            values[key.name] = key.default
+    problems += _service_problems(values["services"], origins["services"])
+    problems += _auth_problems(values, origins) + _secret_problems(raw, values, origins)
+    if problems:
+        raise SettingsError(problems[0] if len(problems) == 1 else f"{len(problems)} problems in the settings; "
+                            f"nothing was started:\n" + "\n".join(f"{n}) {p}" for n, p in enumerate(problems, 1)))
     return Settings(root=root, file=file, values=values)
 
 

@@ -380,3 +380,30 @@ def test_the_report_sorts_results_into_the_three_categories(project, tmp_path):
 
 def test_docstring_examples():
     assert doctest.testmod(formatter).failed == 0
+
+
+def test_a_harness_error_in_a_step_is_shown_as_its_message_and_place_without_a_traceback(tmp_path):
+    """The console formatter `crucible run` uses: a CrucibleError in words, a failed check as behave shows it."""
+    (tmp_path / "features" / "steps").mkdir(parents=True)
+    (tmp_path / "features" / "steps" / "steps.py").write_text(
+        "from behave import step\n"
+        "from crucible.errors import TestDataError\n\n"
+        "@step('the docstring is read')\n"
+        "def read(context):\n"
+        "    raise TestDataError('the docstring is not JSON (line 1, column 2): write it as JSON')\n\n"
+        "@step('a check fails')\n"
+        "def fails(context):\n"
+        "    assert 1 == 2, 'expected 1 to be 2'\n", encoding="utf-8")
+    (tmp_path / "features" / "a.feature").write_text(
+        "Feature: A\n  Scenario: Harness error\n    Given the docstring is read\n\n"
+        "  Scenario: Failed check\n    Given a check fails\n", encoding="utf-8")
+
+    run = subprocess.run([sys.executable, "-m", "behave", "--no-summary", "--format",
+                          "crucible.report.plain:PlainFormatter", "features"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+
+    assert ("TestDataError at features/a.feature:3: the docstring is not JSON (line 1, column 2): write it as JSON"
+            in run.stdout), run.stdout
+    harness = run.stdout.split("Scenario: Failed check")[0]
+    assert "Traceback" not in harness, run.stdout
+    assert "expected 1 to be 2" in run.stdout.split("Scenario: Failed check")[1]

@@ -154,13 +154,20 @@ def test_summarise_of_an_empty_dir(tmp_path):
 def test_one_line():
     summary = {"passed": 11, "failed": 1, "broken": 0, "skipped": 0, "unknown": 0, "total": 12}
 
-    assert report.one_line(summary) == "12 scenarios: 11 passed, 1 failed, 0 broken, 0 skipped"
+    assert report.one_line(summary) == "12 scenarios: 11 passed, 1 failed, 0 skipped"
+
+
+def test_one_line_counts_broken_scenarios_as_failed_as_the_ci_line_does():
+    summary = {"passed": 17, "failed": 2, "broken": 3, "skipped": 0, "unknown": 0, "total": 22}
+
+    assert report.one_line(summary) == ("22 scenarios: 17 passed, 5 failed (3 of them broken: an error, not a failed "
+                                        "check), 0 skipped")
 
 
 def test_one_line_singular_and_unknown():
     summary = {"passed": 0, "failed": 0, "broken": 0, "skipped": 0, "unknown": 1, "total": 1}
 
-    assert report.one_line(summary) == "1 scenario: 0 passed, 0 failed, 0 broken, 0 skipped, 1 unknown"
+    assert report.one_line(summary) == "1 scenario: 0 passed, 0 failed, 0 skipped, 1 unknown"
 
 
 def test_generate_without_the_cli_says_run_crucible_setup(tmp_path):

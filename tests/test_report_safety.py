@@ -135,8 +135,8 @@ def test_planted_secrets_are_named_by_attachment_and_kind_never_shown(tmp_path):
         "attachment 'orders logs' of 'Paying: Alice pays'": {secrets.JWT: 1},
         "attachment 'POST /orders -> 201' of 'Paying: Alice pays'": {secrets.CARD: 1, secrets.PASSWORD: 1},
         "attachment 'api logs' of 'Paying: Alice pays'": {
-            "the value of API_TOKEN of api": 1, "the value of the password in DATABASE_URL of api": 1,
-            secrets.PASSWORD: 1},
+            # the URL's password has the shape of one too, but it is one secret, named by what it is
+            "the value of API_TOKEN of api": 1, "the value of the password in DATABASE_URL of api": 1},
         "the result of 'Paying: Alice pays'": {secrets.BEARER: 1},
     }
     text = safety.message(leaks)

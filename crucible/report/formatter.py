@@ -10,7 +10,10 @@
   ``AssertionError:`` prefix, no traceback as the headline), and a ``defect`` label saying whose
   problem it is: ``product`` (an expectation failed), ``contract`` (a service broke its OpenAPI document or a
   consumer's pact: a ContractViolation), ``environment`` (a CrucibleError: the
-  harness or the stack broke) or ``test`` (undefined or pending step, any other exception).
+  harness or the stack broke) or ``test`` (undefined or pending step, any other exception);
+* secrets: the results are written by :class:`~crucible.report.writer.MaskedFileLogger`, so every name,
+  message, trace and text attachment is masked with the run's secrets as it is written, and the console
+  streams of the behave process (those of the formatters named after this one too) are masked the same way.
 """
 
 from __future__ import annotations
@@ -32,11 +35,13 @@ from behave.exception import ConfigError
 from behave.model_core import Status as Behave
 from behave.runner_util import make_undefined_step_snippet
 
-from crucible import settings
+from crucible import console, secrets, settings
 from crucible.errors import ContractViolation, CrucibleError, SettingsError
 from crucible.parallel.claims import WORKER_ENV
 from crucible.settings import Settings
+from crucible.report import safety
 from crucible.report.results import ReportError
+from crucible.report.writer import MaskedFileLogger
 
 log = logging.getLogger(__name__)
 
@@ -337,6 +342,15 @@ def _outline_name(scenario) -> str | None:
     return name or scenario.name.split(" -- @")[0]
 
 
+def mask_console(config) -> None:
+    """Mask every line this behave process prints: its standard streams, and the streams behave opened for the
+    formatters (those made after this one write through them)."""
+    console.mask_streams()
+    for opener in getattr(config, "outputs", None) or ():
+        if opener.stream is not None:
+            opener.stream = console.masked(opener.stream)
+
+
 class CrucibleFormatter(AllureFormatter):
     """allure-behave's formatter with Crucible's listener (switched on in behave.ini)."""
 
@@ -352,10 +366,15 @@ class CrucibleFormatter(AllureFormatter):
         if settings.overridden("report.results", config.userdata):
             # -D report.results=DIR (or $CRUCIBLE_REPORT_RESULTS) wins over the outfile behave.ini names
             stream_opener.name = str(options.path("report.results"))
+        secrets.use(safety.project_secrets(options))
+        mask_console(config)
         super().__init__(stream_opener, config)
-        allure_commons.plugin_manager.unregister(self.listener)
+        for plugin in (self.listener, self.file_logger):
+            allure_commons.plugin_manager.unregister(plugin)
         self.listener = CrucibleListener(config, patterns)
-        allure_commons.plugin_manager.register(self.listener)
+        self.file_logger = MaskedFileLogger(self.stream_opener.name)
+        for plugin in (self.listener, self.file_logger):
+            allure_commons.plugin_manager.register(plugin)
         self.features_run = 0
         self.current_feature = None
 

@@ -380,10 +380,15 @@ def complete_results(results_dir: Path, repo_root: Path, history: Path | None = 
 
 
 def one_line(summary: dict) -> str:
-    """The summary as one line, e.g. '12 scenarios: 11 passed, 1 failed, 0 broken, 0 skipped'."""
+    """The run's one count, e.g. '12 scenarios: 10 passed, 2 failed (1 of them broken), 0 skipped'.
+
+    Broken scenarios (an error, not a failed assertion) are failed ones: the CI line says the same numbers.
+    """
     total = summary.get("total", 0)
     noun = "scenario" if total == 1 else "scenarios"
-    parts = [f"{summary.get(status, 0)} {status}" for status in ("passed", "failed", "broken", "skipped")]
+    failed = summary.get("failed", 0) + summary.get("broken", 0)
+    broken = f" ({summary['broken']} of them broken: an error, not a failed check)" if summary.get("broken") else ""
+    parts = [f"{summary.get('passed', 0)} passed", f"{failed} failed{broken}", f"{summary.get('skipped', 0)} skipped"]
     if summary.get("unknown"):
         parts.append(f"{summary['unknown']} unknown")
     return f"{total} {noun}: " + ", ".join(parts)

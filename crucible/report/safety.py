@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import time
 import uuid
@@ -24,8 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from crucible.errors import ReportError
+from crucible import secrets
+from crucible.errors import CrucibleError, ReportError
 from crucible.secrets import Secrets, describe
+from crucible.stack import session
 
 
 RESULT_FILES = ("-result.json", "-container.json")
@@ -34,6 +37,18 @@ RESULT_FILES = ("-result.json", "-container.json")
 FEATURE_TEXT = (".text", ".table")
 SAFETY_ID = "crucible-report-safety"
 _EMBEDDED = re.compile(r'd\("([^"]+)","([A-Za-z0-9+/=]*)"\)')
+log = logging.getLogger(__name__)
+
+
+def project_secrets(options) -> Secrets:
+    """The run's secrets: every shape, the compose file's secret values and the settings' (only the settings'
+    when the compose file cannot be read)."""
+    try:
+        return secrets.of_project(session.load_project(options), options)
+    except CrucibleError as exc:
+        log.warning("Secrets are looked for by their shape and the settings' values only: the compose file cannot "
+                    "be read for its secret values (%s)", exc)
+        return secrets.of_settings(options)
 
 
 @dataclass(frozen=True)
@@ -157,6 +172,11 @@ def message(leaks: list[Leak]) -> str:
     return (f"Secrets were found in {len(leaks)} place(s) of the run's results and removed before the report was "
             f"made, so the report is safe to forward; find the step or service that wrote them:\n"
             + "\n".join(f"  {leak}" for leak in leaks))
+
+
+def is_finding(result: dict) -> bool:
+    """True for the result :func:`add_finding` writes (it is not a scenario: kept out of the run's count)."""
+    return result.get("historyId") == SAFETY_ID
 
 
 def add_finding(results_dir: Path, leaks: list[Leak]) -> None:

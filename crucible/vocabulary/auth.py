@@ -1,5 +1,9 @@
 """How the generic HTTP steps authenticate, as the settings say: none, basic, a bearer token, or signed JWTs.
 
+A service may carry credentials of its own (``[services.NAME] auth = {scheme = "basic", ...}``, also
+``bearer`` and ``header`` for an API key): they go to that service only, so a broker's management
+password is never sent to a web gateway. ``[auth]`` is the default for every service that names none.
+
 With ``auth.scheme = "jwt"`` a step such as ``I am authenticated as "sam" with the role "staff"``
 mints a token signed with the team's secret (``auth.secret``, or ``auth.secret_from =
 "SERVICE.VARIABLE"`` to read it from the compose file), carrying the subject and role in the
@@ -31,6 +35,23 @@ def mint(subject: str, role: str | None, key: str, ttl: int = 3600, *, algorithm
     return jwt.encode(payload, key, algorithm=algorithm)
 
 
+def basic(user: str, password: str) -> dict[str, str]:
+    """The header of HTTP basic authentication."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def service_headers(auth: dict[str, str]) -> dict[str, str]:
+    """The headers of one service's own credentials (``[services.NAME] auth``, checked when the settings load)."""
+    scheme = auth.get("scheme")
+    if scheme == "basic":
+        return basic(auth["username"], auth["password"])
+    if scheme == "bearer":
+        return {"Authorization": f"Bearer {auth['token']}"}
+    if scheme == "header":
+        return {auth["header"]: auth["value"]}
+    return {}
+
+
 class Auth:
     """The authentication of one project's generic HTTP steps."""
 
@@ -39,11 +60,14 @@ class Auth:
         self.project = project
         self.scheme = settings["auth.scheme"]
 
-    def headers(self) -> dict[str, str]:
-        """Headers every request carries: basic credentials or the bearer token; none otherwise."""
+    def headers(self, service: str | None = None) -> dict[str, str]:
+        """Headers every request to ``service`` carries: its own credentials (``[services.NAME] auth``), else
+        ``[auth]``'s basic credentials or bearer token; none otherwise."""
+        own = self.settings.service(service).get("auth") if service else None
+        if own is not None:
+            return service_headers(own)
         if self.scheme == "basic":
-            user, password = self._required("auth.username"), self.settings["auth.password"] or ""
-            return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+            return basic(self._required("auth.username"), self.settings["auth.password"] or "")
         if self.scheme == "bearer":
             return {"Authorization": f"Bearer {self._required('auth.token')}"}
         return {}
@@ -61,12 +85,12 @@ class Auth:
         return list(self.settings["auth.roles"])
 
     def secret(self) -> str:
-        """The signing secret: auth.secret, else the compose variable auth.secret_from names."""
+        """The signing secret (auth.secret, else the compose variable auth.secret_from names)."""
         if self.settings["auth.secret"]:
             return self.settings["auth.secret"]
         source = self.settings["auth.secret_from"]
         if not source:
-            raise SettingsError("Signed tokens need a secret: set auth.secret (e.g. \"${JWT_SECRET}\") or "
+            raise SettingsError("Signed tokens need a secret; set auth.secret (e.g. \"${JWT_SECRET}\") or "
                                 "auth.secret_from = \"SERVICE.VARIABLE\" in the settings.")
         service, _, variable = source.partition(".")
         if service not in self.project.services:

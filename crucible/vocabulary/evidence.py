@@ -2,22 +2,22 @@
 
 Every attachment Crucible makes (HTTP exchanges, events, service logs, security matrices) goes
 through :func:`attach`, which hides card numbers, tokens, passwords and the stack's own secret
-values (``context.secrets``, read from the compose file when the stack comes up). The search of
-the results after the run (:mod:`crucible.report.safety`) is the backstop for anything else.
+values with :func:`crucible.secrets.mask` (the run's secrets, read from the compose file and the
+settings when the stack comes up). Crucible's formatter masks every result and attachment again as
+it writes them, and the search of the results after the run (:mod:`crucible.report.safety`) is the
+last line of defence.
 """
 
 from __future__ import annotations
 
 import allure
 
-from crucible.secrets import Secrets
-
-_SHAPES = Secrets()
+from crucible import secrets
 
 
 def hidden(context, text: str) -> str:
-    """Text with the project's secrets hidden (only their shapes when the run knows no values)."""
-    return (getattr(context, "secrets", None) or _SHAPES).redact(text)
+    """Text with the run's secrets hidden (only their shapes when the run knows no values)."""
+    return secrets.mask(text)
 
 
 def attach(context, text: str, name: str, kind=allure.attachment_type.TEXT) -> None:

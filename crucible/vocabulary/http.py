@@ -22,7 +22,6 @@ MASK = secrets.MASK
 SECRET_NAME = re.compile(r"(?i)password|passwd|passphrase|secret|token|api[-_]?key|credential|private[-_]?key|"
                          r"session|cookie|authorization|^(pan|cvv|cvc|card_number)$")
 CARD_NUMBER = secrets.CARD_NUMBER
-_SHAPES = secrets.Secrets()
 
 
 @dataclass
@@ -71,8 +70,8 @@ def mask_card_numbers(text: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Text with card-number-shaped runs, JWTs, bearer tokens and passwords (``key=...``, URLs) hidden."""
-    return _SHAPES.redact(mask_card_numbers(text))
+    """Text with card-number-shaped runs, JWTs, tokens, passwords (``key=...``, URLs) and the run's secrets hidden."""
+    return secrets.mask(mask_card_numbers(text))
 
 
 def mask(value: Any) -> Any:
@@ -171,7 +170,7 @@ class HttpClient:
                             f"{timeout or self.timeout:.0f}s") from None
         except requests.ConnectionError as exc:
             raise HttpError(f"{method} {url}: cannot connect to service '{self.service}': "
-                            f"{str(exc)[:200]}") from None
+                            f"{secrets.shortened(str(exc), 200)}") from None
         if self.record:
             self.record(Exchange(
                 method=method, url=mask_url(response.request.url),

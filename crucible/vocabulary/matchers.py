@@ -39,6 +39,7 @@ from hamcrest.core.string_description import StringDescription
 from jsonpath_ng import parse as parse_path
 from jsonpath_ng.jsonpath import Child, Fields, Index, Root, This
 
+from crucible import secrets
 from crucible.errors import TestDataError
 
 MISSING = object()
@@ -60,7 +61,7 @@ def render(value: Any) -> str:
         text = json.dumps(value, ensure_ascii=False, default=_render_default)
     except (TypeError, ValueError):
         text = repr(value)
-    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "..."
+    return secrets.shortened(text, MAX_SHOWN + 3)
 
 
 def _render_default(value: Any) -> str:

@@ -35,13 +35,21 @@ def describe(response: requests.Response, with_body: bool = True) -> str:
 
 
 class RestSession:
-    """The generic HTTP state of one scenario: standing headers and the last response."""
+    """The generic HTTP state of one scenario: standing headers and the last response.
+
+    A request carries the service's configured credentials (:meth:`Auth.headers`), then the headers the
+    scenario's steps set (a signed token, a header), which win.
+    """
 
     def __init__(self, http: Callable[[str], HttpClient], auth: Auth | None = None):
         self.http = http
         self.auth = auth
-        self.headers: dict[str, str] = dict(auth.headers()) if auth else {}
+        self.headers: dict[str, str] = {}
         self.last: requests.Response | None = None
+
+    def headers_for(self, service: str) -> dict[str, str]:
+        """The headers every request to a service carries: its credentials, then the scenario's own."""
+        return {**(self.auth.headers(service) if self.auth else {}), **self.headers}
 
     def authenticate(self, subject: str, role: str) -> str:
         """Send a freshly signed bearer token for ``subject``/``role`` from now on; return it."""
@@ -62,7 +70,7 @@ class RestSession:
         if verb not in METHODS:
             raise TestDataError(f"HTTP method '{method}' is not supported; use one of: {', '.join(METHODS)}.")
         client = self.http(service)
-        kwargs: dict[str, Any] = {"headers": dict(self.headers), "params": params or None}
+        kwargs: dict[str, Any] = {"headers": self.headers_for(service), "params": params or None}
         if body is not NO_BODY:
             kwargs["json"] = body
         if raw is not None:

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 import allure
 import requests
 
+from crucible import secrets
 from crucible.errors import ContractViolation, TestDataError
 from crucible.vocabulary.contracts.openapi import Contract, shown
 
@@ -174,7 +175,7 @@ def describe(failure: Exception, response: requests.Response) -> str:
     failures = getattr(failure, "exceptions", None) or [failure]
     def one(failure: BaseException) -> str:
         title = getattr(failure, "title", type(failure).__name__)
-        words = " ".join(str(getattr(failure, "message", "") or "").split())[:300]
+        words = secrets.shortened(" ".join(str(getattr(failure, "message", "") or "").split()), 300, "")
         return f"{title}: {words}" if words else title
     titles = "; ".join(dict.fromkeys(one(f) for f in failures))
     try:
@@ -193,7 +194,7 @@ def expect_kept(context, service: str, budget: int) -> Outcome:
     options = context.settings
     started = datetime.now(timezone.utc)
     outcome = Generator(contract, context.stack.url(service, options.service(service).get("port")),
-                        dict(context.rest.headers), budget, options["contracts.generated_max_time"]).run()
+                        context.rest.headers_for(service), budget, options["contracts.generated_max_time"]).run()
     allure.attach(outcome.summary(), name=f"Generated requests to {service}", attachment_type=allure.attachment_type.TEXT)
     if not outcome.findings:
         return outcome

@@ -36,6 +36,7 @@ from openapi_core.validation.request.exceptions import (MissingRequestBody, Miss
 from openapi_core.validation.response.exceptions import HeaderValidationError
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
+from crucible import secrets
 from crucible.errors import ContractError
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ class Verdict:
 def shown(value) -> str:
     """A JSON value for a message, cut to a readable length."""
     text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 3] + "..."
+    return secrets.shortened(text, MAX_SHOWN)
 
 
 def json_path(parts: Iterable) -> str:
@@ -176,7 +177,7 @@ class Contract:
             self.api = reusing(OpenAPI.from_dict(relative))
         except Exception as exc:  # openapi-core raises its spec validator's errors, which share no base class
             raise ContractError(f"The OpenAPI document of '{service}' ({source}) is not a valid OpenAPI 3 "
-                                f"document: {str(exc).splitlines()[0][:300]}") from None
+                                f"document: {secrets.shortened(str(exc).splitlines()[0], 300, '')}") from None
         self.finder = APICallPathFinder(self.api.spec)
         self.base = relative["servers"][0]["url"].rstrip("/")
         self.templates = compiled_paths(document)
@@ -261,7 +262,7 @@ class Contract:
         schema = _cause_errors(error)
         if schema:
             return schema_problems(schema)
-        return [Problem(side, "something else", str(error).splitlines()[0][:200])]
+        return [Problem(side, "something else", secrets.shortened(str(error).splitlines()[0], 200, ''))]
 
 
 def _find(error: BaseException, kind: type) -> BaseException | None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 
+from crucible import secrets
 from crucible.errors import ContractError, TestDataError
 from crucible.settings import Settings
 from crucible.vocabulary import earlier
@@ -207,7 +208,7 @@ class ConsumerContract:
         response = self._exercise(pact, expectation)
         if response.status_code != status:
             raise ContractError(f"Pact's mock server answered {response.status_code}, not {status}, to the request "
-                                f"this scenario describes: {response.text[:300]}")
+                                f"this scenario describes: {secrets.shortened(response.text, 300, '')}")
         self._write(pact, expectation)
         return response
 
@@ -221,7 +222,7 @@ class ConsumerContract:
             mismatches = server.mismatches
         if mismatches:
             raise ContractError(f"Pact's mock server did not recognise the consumer's request "
-                                f"({expectation.method} {expectation.path}): {json.dumps(mismatches)[:500]}")
+                                f"({expectation.method} {expectation.path}): {secrets.shortened(json.dumps(mismatches), 500, '')}")
         return response
 
     def receive(self, expectation: Expectation, body: Any) -> Any:

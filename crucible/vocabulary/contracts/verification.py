@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import allure
 
-from crucible import console
+from crucible import console, secrets
 from crucible.errors import ContractError, ContractViolation
 from crucible.vocabulary import earlier, messaging
 from crucible.vocabulary.contracts import pacts
@@ -102,7 +102,7 @@ def problems_of(mismatch: dict, failed_states: dict[str, str], states: list[str]
             detail = f" (expected {item['expected']}, got {item['actual']})"
         lines.append(f"{where}: {text}{detail}" if where else f"{text}{detail}")
     if not lines:
-        lines.append(str(mismatch.get("message") or mismatch.get("type") or mismatch)[:400])
+        lines.append(secrets.shortened(str(mismatch.get("message") or mismatch.get("type") or mismatch), 400, ""))
     lines += [failed_states[state] for state in states if state in failed_states]
     return lines
 
@@ -135,7 +135,7 @@ class ProviderVerifier:
             verifier.add_transport(url=url)
         if self.messages:
             verifier.message_handler(lambda name, metadata: self.main.call(self._message, name))
-        for name, value in self.context.rest.headers.items():
+        for name, value in self.context.rest.headers_for(self.provider).items():
             verifier.add_custom_header(name, value)
         for path, _ in self.files:
             verifier.add_source(path)

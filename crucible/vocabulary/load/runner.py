@@ -82,6 +82,6 @@ def samples_by_call(context, result: LoadResult) -> list[generator.Sample]:
 def http_load(context, clients: int, method: str, service: str, path: str, seconds: float,
               body: Any = None) -> LoadResult:
     """The generic load: every client sends the same request (the scenario's standing headers included)."""
-    call = json_call(f"{method.upper()} {path}", method, path, dict(context.rest.headers), body)
+    call = json_call(f"{method.upper()} {path}", method, path, context.rest.headers_for(service), body)
     return run_load(context, service, generator.repeat(lambda n: call), clients, seconds,
                     title=f"{clients} clients, {method.upper()} {path} on {service}, {seconds:g} s")

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import requests
 
+from crucible import secrets
+
 _rng = random.SystemRandom()
 
 
@@ -72,8 +74,8 @@ class Seen:
 def expect_as_if_missing(real: Seen, missing: Seen, what: str, who: str) -> None:
     """Fail unless ``who`` got no more about ``what`` than about a made-up one: no success, same answer."""
     assert not 200 <= real.status < 300, (
-        f"expected {who} to get nothing of {what}, but the answer was {real.status}: {real.text[:300]}")
+        f"expected {who} to get nothing of {what}, but the answer was {real.status}: {secrets.shortened(real.text, 300, '')}")
     assert (real.status, real.normalised()) == (missing.status, missing.normalised()), (
         f"expected {who} to learn nothing about {what}: the same answer as for one that does not exist, but "
-        f"{what} got {real.status} {real.normalised()[:200]} and a made-up one got {missing.status} "
-        f"{missing.normalised()[:200]}")
+        f"{what} got {real.status} {secrets.shortened(real.normalised(), 200, '')} and a made-up one got {missing.status} "
+        f"{secrets.shortened(missing.normalised(), 200, '')}")

@@ -1,0 +1,1 @@
+from crucible.hooks import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+from crucible.vocabulary.steps import *  # noqa: F401,F403
