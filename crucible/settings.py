@@ -3,7 +3,7 @@
 Every key has a default; the file overrides the defaults, the environment overrides the file
 (``CRUCIBLE_`` + the key in capitals with ``_`` for ``.``, e.g. ``CRUCIBLE_BROKER_EXCHANGE``), and
 behave's ``-D key=value`` (``-D broker.exchange=shop.events``) overrides everything. Values may
-use ``${VAR}`` and ``${VAR:-default}`` from the environment, as Compose files do. A key that does
+use ``${VAR}``, ``${VAR:-default}``, ``${VAR:?error}``... from the environment, as Compose files do. A key that does
 not exist or a value of the wrong type stops the run naming the file, the key and what to do.
 """
 
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from crucible.errors import SettingsError
+from crucible.stack.compose.interpolation import InterpolationError, substitute
 
 FILE_NAME = "crucible.toml"
 SETTINGS_ENV = "CRUCIBLE_SETTINGS"
@@ -144,7 +144,6 @@ BY_NAME = {key.name: key for key in KEYS}
 ALIASES = {alias: key.name for key in KEYS for alias in key.aliases}
 # Environment names kept from earlier versions.
 LEGACY_ENV = {"CRUCIBLE_JWT_SECRET": "auth.secret", "CRUCIBLE_HISTORY": "report.history"}
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 def env_name(key: str) -> str:
@@ -270,14 +269,24 @@ def _overrides(userdata: Mapping[str, str] | None, environ: Mapping[str, str]) -
     return found
 
 
-def _interpolate(value: Any, environ: Mapping[str, str]) -> Any:
-    """${VAR} and ${VAR:-default} in strings (also inside lists and tables)."""
+def _interpolate(value: Any, environ: Mapping[str, str], origin: str = "", key: str = "") -> Any:
+    """Variables in strings (also inside lists and tables), read by the compose reader's own rules: ``$VAR``,
+    ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``, ``${VAR:?message}``, ``${VAR?message}``, ``${VAR:+other}``,
+    ``${VAR+other}`` and ``$$`` for a ``$`` (an unset variable reads as empty). A reference that cannot be read, or a
+    required variable that is not set, is a SettingsError naming where the value was set and its key. As with
+    Compose, a value that comes from the environment or -D (``origin`` ``$NAME`` or ``-D name``) is taken as it is:
+    a ``$`` in a password stays."""
+    if origin.startswith(("$", "-D ")):
+        return value
     if isinstance(value, str):
-        return _VARIABLE.sub(lambda m: environ.get(m.group(1)) or (m.group(2) or ""), value)
+        try:
+            return substitute(value, environ.get, lambda name: None)
+        except InterpolationError as exc:
+            raise SettingsError(f"{origin}: '{key}': {exc}; {exc.hint}.") from None
     if isinstance(value, list):
-        return [_interpolate(v, environ) for v in value]
+        return [_interpolate(v, environ, origin, key) for v in value]
     if isinstance(value, dict):
-        return {k: _interpolate(v, environ) for k, v in value.items()}
+        return {k: _interpolate(v, environ, origin, f"{key}.{k}") for k, v in value.items()}
     return value
 
 
@@ -415,7 +424,8 @@ def load(userdata: Mapping[str, str] | None = None, start: Path | None = None,
     raw = dict(values)
     for key in KEYS:
         try:
-            values[key.name] = _coerce(key, _interpolate(values[key.name], environ), origins[key.name])
+            values[key.name] = _coerce(key, _interpolate(values[key.name], environ, origins[key.name], key.name),
+                                      origins[key.name])
         except SettingsError as exc:
             problems.append(str(exc))
             values[key.name] = key.default

@@ -409,3 +409,19 @@ def test_readme_describes_every_key_crucible_treats_specially():
             *support.TOP_REFUSED, *support.BUILD_IGNORED, *support.BUILD_REFUSED, *support.DEPLOY_IGNORED]
     missing = [key for key in keys if f"`{key}`" not in section]
     assert not missing, f"README's 'Compose support' section does not mention: {missing}"
+
+
+@pytest.mark.parametrize("written, seconds", [("0", 0.0), ("10ns", 0.0), ("1us", 1e-6), ("1µs", 1e-6), ("1m30s", 90.0),
+                                               (".5s", 0.5), ("1h2m3.5s", 3723.5)])
+def test_durations_follow_gos_rules(tmp_path, written, seconds):
+    # Compose reads durations with Go's time.ParseDuration: a bare 0, ns and µs are durations too
+    path = write(tmp_path, f"services:\n  a:\n    image: x\n    stop_grace_period: '{written}'\n"
+                           f"    healthcheck: {{test: [CMD, 'true'], interval: '{written}'}}\n")
+    service = compose.load(path, env={}).services["a"]
+    assert service.stop_grace_period == pytest.approx(seconds) and service.healthcheck.interval == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("written", ["1d", "5", "1s2", "soon", "1.5.2s"])
+def test_what_go_does_not_read_as_a_duration_is_refused(tmp_path, written):
+    path = write(tmp_path, f"services:\n  a:\n    image: x\n    stop_grace_period: '{written}'\n")
+    assert f"compose.yaml:4: service 'a', key 'stop_grace_period': cannot read duration '{written}'" in refused(path)

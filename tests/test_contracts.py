@@ -46,9 +46,9 @@ DOCUMENT = {
 GOOD = {"id": "t-1", "status": "open", "card": {"last4": "1881"}}
 
 
-def exchange(method, path, status, body, *, sent=None, headers=None, content_type="application/json"):
+def exchange(method, path, status, body, *, sent=None, headers=None, content_type="application/json", base="/v1"):
     """A requests.Response as if the service had answered, with the request it answered."""
-    request = requests.Request(method, f"http://127.0.0.1:8000/v1{path}", json=sent,
+    request = requests.Request(method, f"http://127.0.0.1:8000{base}{path}", json=sent,
                                headers={"Authorization": "Bearer x", **(headers or {})}).prepare()
     response = requests.Response()
     response.status_code, response.request, response.url = status, request, request.url
@@ -203,3 +203,33 @@ def test_a_scenario_tagged_no_contract_check_or_a_switched_off_run_is_not_checke
     assert enforced(options, Scenario("api")) is True
     assert enforced(options, Scenario("api", "no-contract-check")) is False
     assert enforced(settings.load(start=tmp_path, environ={"CRUCIBLE_CONTRACTS_CHECK": "false"}), Scenario()) is False
+
+
+# --- one matcher: the operation counted for coverage is the one validation judges ----------------------------------
+
+def test_coverage_and_validation_match_a_request_to_the_same_operation():
+    # openapi-core matches /orders/mine (POST only) and then /orders/{order_id}, which has the GET; it tries every
+    # server (/v1, /v2) and a path's own servers. A second matcher of templates named no operation for any of these.
+    order = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+    document = {
+        "openapi": "3.0.3", "info": {"title": "orders", "version": "1"},
+        "servers": [{"url": "https://api.example.com/v1"}, {"url": "https://api.example.com/v2"}],
+        "paths": {
+            "/orders/mine": {"post": {"responses": {"201": json_response(201, order)}}},
+            "/orders/{order_id}": {"get": {
+                "parameters": [{"name": "order_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": json_response(200, order)}}},
+            "/status": {"servers": [{"url": "https://legacy.example.com/old"}],
+                        "get": {"responses": {"200": json_response(200, order)}}},
+        },
+    }
+    contract = Contract("orders", document, "test")
+    for path, operation in [("/v1/orders/mine", "GET /orders/{order_id}"), ("/v2/orders/o-1", "GET /orders/{order_id}"),
+                            ("/old/status", "GET /status")]:
+        response = exchange("GET", path, 200, {"id": "o-1"}, base="")
+        assert contract.operation("GET", response.request.url) == operation, path
+        verdict = contract.check(response)
+        assert verdict.operation == operation and verdict.violations()[1] == [], (path, verdict.message())
+    assert contract.operation("POST", "http://h:1/v2/orders/mine") == "POST /orders/mine"
+    assert contract.operation("DELETE", "http://h:1/v1/orders/o-1") is None
+    assert contract.operation("GET", "http://h:1/v3/orders/o-1") is None

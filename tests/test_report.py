@@ -275,6 +275,24 @@ def test_read_environment_without_a_file_and_with_comments(tmp_path):
     assert report.read_environment(tmp_path) == {"k": "v", "x": "1=2"}
 
 
+def test_read_environment_follows_the_properties_format(tmp_path):
+    # what another tool (or a person) writes into environment.properties: continuation lines, "key value" and
+    # "key:value" lines, blanks around the separator, escapes, a comment after a continued line is a value
+    (tmp_path / "environment.properties").write_text(
+        "Docker engine 27.1\n"
+        "  stack : shop, \\\n"
+        "          payments\n"
+        "path=C:\\\\tools\\\n"
+        "    \\#not-a-comment\n"
+        "k\\ ey = caf\\u00e9\\tok\n"
+        "\tbare\n"
+        "  # indented comment\n", encoding="latin-1")
+
+    assert report.read_environment(tmp_path) == {"Docker": "engine 27.1", "stack": "shop, payments",
+                                                 "path": "C:\\tools#not-a-comment", "k ey": "caf\u00e9\tok",
+                                                 "bare": ""}
+
+
 def test_run_times_span_the_first_start_to_the_last_stop():
     results = [{"start": 1_700_000_000_000, "stop": 1_700_000_001_000},
                {"start": 1_700_000_002_000, "stop": 1_700_000_065_500}, {"name": "no times"}]

@@ -88,6 +88,28 @@ def test_examples_hold_the_required_fields_and_the_one_under_attack():
     assert contract.example(schema, "X", "kind") == {"kind": "standard"}
 
 
+
+def test_an_all_of_schema_keeps_the_required_fields_of_every_branch():
+    document = {"paths": {"/returns": {"post": {"x-roles": ["customer"], "requestBody": {"content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Return"}}}}, "responses": {}}}},
+        "components": {"schemas": {
+            "Base": {"type": "object", "required": ["store"], "properties": {"store": {"type": "string"}}},
+            "Return": {"allOf": [{"$ref": "#/components/schemas/Base"},
+                                 {"type": "object", "required": ["order_id", "address"], "properties": {
+                                     "order_id": {"type": "string"}, "note": {"type": "string"},
+                                     "address": {"type": "object", "required": ["city"],
+                                                 "properties": {"city": {"type": "string"}}}}},
+                                 {"required": ["reason"], "properties": {"reason": {"type": "string",
+                                                                                    "enum": ["damaged"]},
+                                                                         "address": {"required": ["zip"],
+                                                                                     "properties": {"zip": {
+                                                                                         "type": "string"}}}}}],
+                       "required": ["channel"], "properties": {"channel": {"type": "string"}}}}}}
+    body = contract.parse("shop", document, "shop.json").operation("POST /returns").body
+    assert contract.example(body, "X") == {"store": "X", "order_id": "X", "address": {"city": "X", "zip": "X"},
+                                           "reason": "damaged", "channel": "X"}
+    assert contract.example(body, "X", "note") == {**contract.example(body, "X"), "note": "X"}
+
 # --- tokens ----------------------------------------------------------------------------------
 
 def probe(tmp_path) -> Probe:

@@ -52,6 +52,39 @@ def test_values_may_use_environment_variables(tmp_path):
     assert options["auth.secret"] == "abc" and options["auth.username"] == "anna"
 
 
+def test_variables_follow_composes_interpolation_rules(tmp_path):
+    write(tmp_path, '[auth]\nscheme = "basic"\n'
+                    'username = "${EMPTY-kept}|${EMPTY:-used}|${UNSET-${SET}}|${SET:+alt}|${EMPTY+alt}|${EMPTY:+no}|'
+                    '$SET|$${SET}"\n'
+                    'password = "${SET:?is needed}${EMPTY?is declared}"\n'
+                    '[services.orders]\nopenapi = "${DOCS:-docs}/${NAME:-orders}.yaml"\n')
+
+    options = settings.load(start=tmp_path, environ={"EMPTY": "", "SET": "x"})
+
+    assert options["auth.username"] == "|used|x|alt|alt||x|${SET}"
+    assert options["auth.password"] == "x"
+    assert options["services"]["orders"]["openapi"] == "docs/orders.yaml"
+    taken = settings.load(start=tmp_path, environ={"EMPTY": "", "SET": "x", "CRUCIBLE_AUTH_PASSWORD": "pa$$w0rd$"})
+    assert taken["auth.password"] == "pa$$w0rd$", "a value from the environment is not interpolated again"
+
+
+@pytest.mark.parametrize("value, environ, says", [
+    ("${API_TOKEN:?the team's token}", {"API_TOKEN": ""}, "variable 'API_TOKEN' is required: the team's token"),
+    ("${API_TOKEN?}", {}, "variable 'API_TOKEN' is required: it is not set"),
+    ("costs 5$", {}, "write $$ for a literal '$'"),
+])
+def test_a_variable_that_cannot_be_read_names_the_file_and_the_key(tmp_path, value, environ, says):
+    path = write(tmp_path, f'[auth]\nscheme = "bearer"\ntoken = "{value}"\n[services.orders]\nopenapi = "${{DOCS?}}"\n')
+
+    with pytest.raises(SettingsError) as raised:
+        settings.load(start=tmp_path, environ={"DOCS": "docs", **environ})
+    assert f"{path}: 'auth.token'" in str(raised.value) and says in str(raised.value), str(raised.value)
+
+    write(tmp_path, '[auth]\nscheme = "bearer"\ntoken = "t"\n[services.orders]\nopenapi = "${DOCS?}"\n')
+    with pytest.raises(SettingsError, match=r"crucible.toml: 'services.orders.openapi': variable 'DOCS' is required"):
+        settings.load(start=tmp_path, environ={})
+
+
 def test_tables_per_service_and_their_d_overrides(tmp_path):
     write(tmp_path, '[services.rabbitmq]\nport = 15672\n[databases.app]\nservice = "db"\n')
 

@@ -14,6 +14,8 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+import javaproperties
+
 from crucible.errors import ReportError  # noqa: F401  (re-exported: callers import it from here)
 from crucible.report import offline
 
@@ -141,34 +143,13 @@ def write_environment(results_dir: Path, properties: dict[str, str]) -> None:
     log.debug("wrote %s (%d entries)", path, len(lines))
 
 
-_PROPERTY_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "f": "\f"}
-_PROPERTY_SEPARATOR = re.compile(r"(?<!\\)((?:\\\\)*)[=:]")
-_PROPERTY_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
-
-
-def _unescape_property(text: str) -> str:
-    """Undo _escape_property: backslash escapes and \\uXXXX units (surrogate pairs joined)."""
-    def one(match: re.Match) -> str:
-        code = match.group(1)
-        if code.startswith("u") and len(code) == 5:
-            return chr(int(code[1:], 16))
-        return _PROPERTY_ESCAPES.get(code, code)
-    return _PROPERTY_ESCAPE.sub(one, text).encode("utf-16", "surrogatepass").decode("utf-16")
-
-
 def read_environment(results_dir: Path) -> dict[str, str]:
     """The properties of environment.properties in the results directory (empty when there is none)."""
     path = results_dir / "environment.properties"
     if not path.is_file():
         return {}
-    props = {}
-    for line in path.read_text(encoding="latin-1").splitlines():
-        if not line.strip() or line.lstrip().startswith(("#", "!")):
-            continue
-        found = _PROPERTY_SEPARATOR.search(line)
-        key, value = (line[:found.end() - 1], line[found.end():]) if found else (line, "")
-        props[_unescape_property(key.strip())] = _unescape_property(value.lstrip())
-    return props
+    with path.open(encoding="latin-1") as file:  # java.util.Properties' rules, as Allure reads the file
+        return javaproperties.load(file)
 
 
 def write_executor(results_dir: Path, info: dict) -> None:

@@ -17,14 +17,15 @@ import hashlib
 import json
 import logging
 import os
+import io
 import re
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 from docker.errors import ImageNotFound
 from docker.utils.build import exclude_paths
+from dockerfile_parse import DockerfileParser
 
 from crucible.stack.compose import Project, Service
 
@@ -32,7 +33,11 @@ log = logging.getLogger(__name__)
 
 LABEL_CONFIG = "crucible.config"
 LABEL_BUILD = "crucible.build"
-_COPY = re.compile(r"^\s*(COPY|ADD)\s+(.*)$", re.I)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MODIFIED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-+])(.*))?", re.S)
+_HEREDOC = re.compile(r"\d*<<(-?)([\"']?)([A-Za-z0-9_.-]+)\2")
+_HEREDOC_INSTRUCTIONS = ("RUN", "COPY", "ADD")
+_DIRECTIVE = re.compile(r"^\s*#\s*([A-Za-z]+)\s*=\s*(.*?)\s*$")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://|^git@", re.I)
 
 
@@ -65,36 +70,150 @@ def config_hash(service: Service) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _instructions(text: str) -> list[str]:
-    """The Dockerfile's instructions, continuation lines joined, comments left out."""
-    joined, current = [], ""
+def _parsed(text: str) -> list[dict]:
+    """The Dockerfile's instructions as dockerfile-parse reads them (the ``# escape=`` directive, continuation
+    lines, comments), with heredoc bodies left out: the lines after ``RUN <<EOF`` or ``COPY <<EOF /dst`` up to
+    ``EOF`` are a file's or a script's text, not instructions."""
+    lines = text.splitlines(keepends=True)
+    done = -1  # the last line whose heredocs were taken out
+    while True:
+        parser = DockerfileParser(fileobj=io.BytesIO("".join(lines).encode()))
+        found = [i for i in parser.structure if i["instruction"] in _HEREDOC_INSTRUCTIONS and i["endline"] > done
+                 and _heredocs(i["value"])]
+        if not found:
+            return [i for i in parser.structure if i["instruction"] != "COMMENT"]
+        first = found[0]
+        line = first["endline"] + 1
+        for strip_tabs, word in _heredocs(first["value"]):
+            while line < len(lines):
+                body = lines[line].rstrip("\r\n")
+                lines[line] = "\n"
+                line += 1
+                if (body.lstrip("\t") if strip_tabs else body) == word:
+                    break
+        done = first["endline"]
+
+
+def _heredocs(value: str) -> list[tuple[bool, str]]:
+    """The heredocs an instruction opens: (whether ``<<-`` strips leading tabs, the closing word), in order."""
+    return [(match.group(1) == "-", match.group(3)) for match in map(_HEREDOC.fullmatch, value.split()) if match]
+
+
+def _escape_character(text: str) -> str:
+    """The escape character the Dockerfile's ``# escape=`` directive sets (a backslash without one)."""
     for line in text.splitlines():
-        if line.lstrip().startswith("#") and not current:
-            continue
-        if line.rstrip().endswith("\\"):
-            current += line.rstrip()[:-1] + " "
-            continue
-        joined.append(current + line)
-        current = ""
-    return joined + ([current] if current else [])
+        directive = _DIRECTIVE.match(line)
+        if directive is None:
+            break
+        if directive.group(1).lower() == "escape":
+            return directive.group(2).strip() or "\\"
+    return "\\"
 
 
-def copied_sources(dockerfile_text: str) -> list[str]:
-    """What the COPY and ADD lines take from the build context (not --from=, not URLs)."""
+def _words(text: str, variables: dict[str, str], escape: str = "\\", split: bool = True) -> list[str]:
+    """Words as Docker's shell lexer reads an instruction's arguments: split at blanks outside quotes, quotes and
+    the escape character taken away, ``$NAME``, ``${NAME}``, ``${NAME:-word}``, ``${NAME:+word}`` replaced
+    (not inside single quotes; an unset variable is empty)."""
+    words: list[str] = []
+    word: list[str] | None = None  # None: between words
+    quote = None
+    i = 0
+    while i < len(text):
+        char, piece = text[i], None
+        if quote == "'":
+            quote, piece = (None, None) if char == "'" else (quote, char)
+            i += 1
+        elif char == escape and i + 1 < len(text):
+            following = text[i + 1]
+            piece = following if quote is None or following in ('"', "$", escape) else char + following
+            i += 2
+        elif char == "$":
+            piece, i = _variable(text, i, variables, escape)
+            piece = piece or ("" if quote else None)  # an empty expansion outside quotes makes no word
+        elif quote is None and char in "'\"":
+            quote, piece = char, ""  # a quote starts a word, even an empty one
+            i += 1
+        elif quote == '"' and char == '"':
+            quote = None
+            i += 1
+        elif quote is None and split and char.isspace():
+            if word is not None:
+                words.append("".join(word))
+            word = None
+            i += 1
+        else:
+            piece = char
+            i += 1
+        if piece is not None:
+            word = [] if word is None else word
+            word.append(piece)
+    if word is not None:
+        words.append("".join(word))
+    return words
+
+
+def _variable(text: str, start: int, variables: dict[str, str], escape: str) -> tuple[str, int]:
+    """The value of the variable reference at ``text[start]`` (a ``$``) and the index after it."""
+    if text.startswith("{", start + 1):
+        end, depth = start + 2, 1
+        while end < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        match = _MODIFIED.fullmatch(text[start + 2:end - 1])
+        if depth or match is None:
+            return text[start:end], end  # not a reference Docker reads: left as written
+        name, colon, operator, word = match.groups()
+        value = variables.get(name)
+        empty = value is None or (colon == ":" and value == "")
+        if operator == "-" and empty or operator == "+" and not empty:
+            return "".join(_words(word, variables, escape, split=False)), end
+        return ("" if operator == "+" else value or ""), end
+    name = _NAME.match(text, start + 1)
+    if name is None:
+        return "$", start + 1
+    return variables.get(name.group(), ""), name.end()
+
+
+def copied_sources(dockerfile_text: str, build_args: dict[str, str] | None = None) -> list[str]:
+    """What the COPY and ADD lines take from the build context (not --from=, not URLs, not heredocs), read as Docker
+    does: the ARG and ENV variables of each stage (and the build's arguments) replaced, ``# escape=`` honoured."""
+    build_args = build_args or {}
+    escape = _escape_character(dockerfile_text)
+    top: dict[str, str] = {}  # ARGs before the first FROM
+    stage: dict[str, str] | None = None  # the current stage's ARGs, then ENVs (which win)
+    envs: dict[str, str] = {}
     sources = []
-    for line in _instructions(dockerfile_text):
-        match = _COPY.match(line)
-        if not match:
-            continue
-        rest = match.group(2).strip()
-        try:
-            words = json.loads(rest) if rest.startswith("[") else shlex.split(rest)
-        except ValueError:
-            words = rest.split()
-        if any(word.startswith("--from") for word in words):
-            continue
-        paths = [word for word in words if not word.startswith("--")][:-1]
-        sources += [path for path in paths if not _URL.match(path)]
+    for instruction in _parsed(dockerfile_text):
+        kind, rest = instruction["instruction"], instruction["value"].strip()
+        variables = top if stage is None else {**stage, **envs}
+        if kind == "FROM":
+            stage, envs = {}, {}
+        elif kind == "ARG":
+            for word in _words(rest, variables, escape):
+                name, equals, default = word.partition("=")
+                if name in build_args:
+                    value = build_args[name]
+                else:  # a stage's ARG without a default takes the global one
+                    value = default if equals else (top.get(name) if stage is not None else None)
+                if value is not None:
+                    (top if stage is None else stage)[name] = value
+        elif kind == "ENV" and stage is not None:
+            words = _words(rest, variables, escape)
+            if words and "=" not in words[0]:  # the old form: ENV NAME the value
+                name, _, value = rest.partition(" ")
+                envs[name] = "".join(_words(value.strip(), variables, escape, split=False))
+            else:
+                envs.update(word.partition("=")[::2] for word in words)
+        elif kind in ("COPY", "ADD"):
+            try:
+                words = [w for raw in json.loads(rest) for w in _words(str(raw), variables, escape, split=False)] \
+                    if rest.startswith("[") else _words(rest, variables, escape)
+            except ValueError:
+                words = _words(rest, variables, escape)
+            if any(word.startswith("--from") for word in words):
+                continue
+            paths = [word for word in words if not word.startswith("--")][:-1]
+            sources += [path for path in paths if not _URL.match(path) and not _HEREDOC.fullmatch(path)]
     return sources
 
 
@@ -119,7 +238,7 @@ def copied_files(service: Service, dockerfile_text: str | None = None) -> list[s
     if dockerfile_text is None:
         dockerfile = service.build.context / service.build.dockerfile
         dockerfile_text = dockerfile.read_text(errors="replace") if dockerfile.is_file() else ""
-    return _files(service.build.context, copied_sources(dockerfile_text), service.build.dockerfile)
+    return _files(service.build.context, copied_sources(dockerfile_text, service.build.args), service.build.dockerfile)
 
 
 def build_hash(service: Service) -> str | None:

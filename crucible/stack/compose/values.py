@@ -8,11 +8,13 @@ import ipaddress
 import re
 from typing import Any
 
+import durationpy
+
 from crucible.stack.compose.problems import Findings
 from crucible.stack.compose.source import Node, Seq
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(us|ms|s|m|h)")
-_DURATION_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_UNIT = re.compile(r"[^\d.+-]+")
+_GO_UNITS = {"ns", "us", "\u00b5s", "\u03bcs", "ms", "s", "m", "h"}  # durationpy also takes d, w, mm and y
 _TRUE, _FALSE = {"true", "yes", "y", "on", "1"}, {"false", "no", "n", "off", "0"}
 
 
@@ -33,8 +35,11 @@ def is_address(text: str) -> bool:
 
 
 def _seconds(text: str) -> float:
-    """A default duration in seconds."""
-    return sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION.findall(text))
+    """A duration as Compose reads it (Go's time.ParseDuration: ``0``, ``10ns``, ``1us``, ``1m30s``), in seconds;
+    a ValueError for text that is not one."""
+    if not set(_UNIT.findall(text)) <= _GO_UNITS:
+        raise ValueError(f"not a Go duration: {text!r}")
+    return durationpy.from_str(text).total_seconds()
 
 
 class Values:
@@ -92,11 +97,11 @@ class Values:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
         text = str(value).strip()
-        parts = _DURATION.findall(text)
-        if not parts or "".join(n + u for n, u in parts) != text:
+        try:
+            return _seconds(text)
+        except ValueError:  # durationpy's DurationError is one
             self.problem(parent, key, path + (key,), f"cannot read duration '{text}'", "write e.g. 500ms, 2s or 1m30s")
             return _seconds(default) if default else None
-        return sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
 
     def strings(self, value: Any, parent: Any, key: Any, path: tuple, from_env: bool = False) -> dict[str, str]:
         """A mapping (or list of KEY=VALUE) as text; an entry without a value comes from the environment."""

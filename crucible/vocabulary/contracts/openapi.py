@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -174,13 +173,10 @@ class Contract:
         self.document = document
         relative = with_relative_servers(document)
         try:
-            self.api = reusing(OpenAPI.from_dict(relative))
+            self.api, self.finder = reusing(OpenAPI.from_dict(relative))
         except Exception as exc:  # openapi-core raises its spec validator's errors, which share no base class
             raise ContractError(f"The OpenAPI document of '{service}' ({source}) is not a valid OpenAPI 3 "
                                 f"document: {secrets.shortened(str(exc).splitlines()[0], 300, '')}") from None
-        self.finder = APICallPathFinder(self.api.spec)
-        self.base = relative["servers"][0]["url"].rstrip("/")
-        self.templates = compiled_paths(document)
 
     def operations(self) -> dict[str, list[str]]:
         """Every documented operation (``POST /payments``) with its documented response codes."""
@@ -192,15 +188,16 @@ class Contract:
         return found
 
     def operation(self, method: str, url: str) -> str | None:
-        """The documented operation a request hits (``POST /payments/{payment_id}/capture``), or None."""
-        path = urlsplit(url).path
-        if self.base and not path.startswith(self.base + "/"):
+        """The documented operation a request hits (``POST /payments/{payment_id}/capture``), or None.
+
+        The validators' own path finder answers (openapi-core's rules: literal paths first, then templates with
+        fewer variables, the first that has the method, under any of the servers), so coverage counts the
+        operation that validation judged."""
+        try:
+            found = self.finder.find(method.lower(), without_query(url))
+        except PathError:
             return None
-        path = path[len(self.base):]
-        for pattern, template, methods in self.templates:
-            if pattern.fullmatch(path):
-                return f"{method.upper()} {template}" if method.lower() in methods else None
-        return None
+        return f"{method.upper()} {found.path_result.pattern}"
 
     def check(self, response: requests.Response) -> Verdict:
         """Check a request and its response against the document."""
@@ -313,8 +310,9 @@ class RememberingPathFinder(APICallPathFinder):
         self.find = lru_cache(maxsize=FOUND_PATHS_KEPT)(super().find)  # a miss (an error) is not remembered
 
 
-def reusing(api: OpenAPI) -> OpenAPI:
-    """The same document, with validators that reuse schema validators and found paths (same verdicts, faster)."""
+def reusing(api: OpenAPI) -> tuple[OpenAPI, RememberingPathFinder]:
+    """The same document, with validators that reuse schema validators and found paths (same verdicts, faster),
+    and the one path finder every validator of it asks (which :meth:`Contract.operation` asks too)."""
     def faster(validator_cls):
         casters = validator_cls.schema_casters_factory
         validators = Remembering(validator_cls.schema_validators_factory)
@@ -326,20 +324,11 @@ def reusing(api: OpenAPI) -> OpenAPI:
         return type(validator_cls.__name__, (validator_cls,), {
             "__init__": __init__, "schema_validators_factory": validators,
             "schema_casters_factory": Remembering(SchemaCastersFactory(validators, casters.types_caster))})
+    finder = RememberingPathFinder(api.spec)
     config = Config(request_validator_cls=faster(api.request_validator_cls),
                     response_validator_cls=faster(api.response_validator_cls),
-                    path_finder_cls=RememberingPathFinder, spec_validator_cls=None)  # validated already
-    return OpenAPI(api.spec, config=config)
-
-
-def compiled_paths(document: dict) -> list[tuple[re.Pattern, str, set[str]]]:
-    """Each documented path as a regular expression, literal paths before templated ones (as OpenAPI matches)."""
-    found = []
-    for template, item in (document.get("paths") or {}).items():
-        parts = re.split(r"(\{[^}/]+\})", template)
-        pattern = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
-        found.append((re.compile(pattern), template, {m for m in METHODS if isinstance(item, dict) and m in item}))
-    return sorted(found, key=lambda entry: entry[1].count("{"))
+                    path_finder_cls=lambda spec, base_url=None: finder, spec_validator_cls=None)  # validated already
+    return OpenAPI(api.spec, config=config), finder
 
 
 def without_query(url: str) -> str:
@@ -349,14 +338,33 @@ def without_query(url: str) -> str:
 
 
 def with_relative_servers(document: dict) -> dict:
-    """The document with its servers reduced to their paths: the stack serves it on its own host and port."""
-    servers = document.get("servers") or [{"url": "/"}]
+    """The document with its servers (its own, a path's, an operation's) reduced to their paths: the stack serves it
+    on its own host and port."""
+    relative = copy.copy(document)
+    relative["servers"] = _relative(document.get("servers") or [{"url": "/"}])
+    if isinstance(document.get("paths"), dict):
+        relative["paths"] = {template: _item_relative(item) for template, item in document["paths"].items()}
+    return relative
+
+
+def _item_relative(item):
+    """A path item whose own servers and whose operations' servers are reduced to their paths."""
+    if not isinstance(item, dict):
+        return item
+    found = {key: ({**value, "servers": _relative(value["servers"])}
+                   if key in METHODS and isinstance(value, dict) and value.get("servers") else value)
+             for key, value in item.items()}
+    if item.get("servers"):
+        found["servers"] = _relative(item["servers"])
+    return found
+
+
+def _relative(servers: list) -> list[dict]:
+    """Servers as their paths (variables at their defaults), each once."""
     paths = []
     for server in servers:
         url = str(server.get("url", "/"))
         for name, variable in (server.get("variables") or {}).items():
             url = url.replace("{" + name + "}", str(variable.get("default", "")))
         paths.append({"url": urlsplit(url).path or "/"})
-    relative = copy.copy(document)
-    relative["servers"] = list({s["url"]: s for s in paths}.values())
-    return relative
+    return list({s["url"]: s for s in paths}.values())

@@ -5,8 +5,8 @@ The documents are the run's own, read once when the stack comes up from where th
 (``[services.orders] openapi = "/openapi.json"``, a path the service serves, or a JSON/YAML file; see
 :mod:`crucible.vocabulary.contracts.documents`). Each operation names the roles that may call it in
 ``x-roles`` (``security.roles_field`` names another extension); an operation with ``security: []`` is
-public. This reads what security needs, not a validator: ``$ref`` inside the document,
-``allOf``/``anyOf``/``oneOf`` (the first choice), objects, arrays and the usual types.
+public. This reads what security needs, not a validator: ``$ref`` inside the document, ``allOf`` (every
+branch's properties and required ones), ``anyOf``/``oneOf`` (the first choice), objects, arrays and the usual types.
 """
 
 from __future__ import annotations
@@ -135,15 +135,35 @@ def _resolve(node: Any, document: dict, seen: frozenset = frozenset()) -> Any:
             target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
         return _resolve(target, document, seen | {ref})
     if node.get("allOf"):
-        merged: dict = {"type": "object", "properties": {}}
-        for part in _resolve(node["allOf"], document, seen):
-            merged["properties"].update(part.get("properties") or {})
-        return merged
+        own = {key: value for key, value in node.items() if key != "allOf"}
+        return _merged([*_resolve(node["allOf"], document, seen), _resolve(own, document, seen)])
     for choice in ("oneOf", "anyOf"):
         if node.get(choice):
             return _resolve(node[choice][0], document, seen)
     return {key: _resolve(value, document, seen) for key, value in node.items()}
 
+
+
+def _merged(parts: list) -> dict:
+    """The schemas of an ``allOf`` (and the keywords beside it) as one, as a value must satisfy all of them: every
+    branch's properties (one that several branches describe merged the same way) and every branch's ``required``;
+    any other keyword from the first branch that has it."""
+    merged: dict = {}
+    for part in parts:
+        if not isinstance(part, dict):
+            continue
+        for key, value in part.items():
+            if key == "properties" and isinstance(value, dict):
+                properties = merged.setdefault("properties", {})
+                for name, sub in value.items():
+                    properties[name] = _merged([properties[name], sub]) if name in properties else sub
+            elif key == "required" and isinstance(value, list):
+                merged["required"] = list(dict.fromkeys([*merged.get("required", []), *value]))
+            else:
+                merged.setdefault(key, value)
+    if "properties" in merged or "required" in merged:
+        merged.setdefault("type", "object")
+    return merged
 
 @dataclass
 class Contract:
