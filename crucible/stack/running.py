@@ -155,7 +155,7 @@ class Stack:
         """Each published port whose host address or port the compose file fixed, and where it is bound instead
         (``web 8080->127.0.0.1:49213``): a fixed host port would collide with another stack on this machine."""
         out = []
-        for name, running in self.running.items():
+        for name, running in [(n, self.running[n]) for n in self.project.services if n in self.running]:
             bound = _bindings(running.container)
             for port in running.service.ports:
                 if port.written and port.key in bound:
