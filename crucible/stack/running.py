@@ -145,6 +145,10 @@ class Stack:
         primary = [e for e in errors if not isinstance(e, (_Skipped, readiness.Cancelled))]
         if primary or errors:
             raise primary[0] if primary else errors[0]
+        self.say_moved()
+
+    def say_moved(self) -> None:
+        """One notice naming every port whose host side the compose file fixed, and where it is bound instead."""
         moved = self.moved()
         if moved:
             where = "loopback ports" if self.bind.startswith("127.") else f"ports on {self.bind}"

@@ -38,7 +38,7 @@ class Ports(Values):
         spec, _, protocol = text.partition("/")
         if spec.startswith("["):
             address, _, rest = spec[1:].partition("]")
-            parts = [address] + rest.lstrip(":").split(":") if rest else [address]
+            parts = [address] + rest[1:].split(":") if rest else [address]  # "[::1]:8080:80", "[::]::80"
         else:
             parts = spec.rsplit(":", 2)
         container, host = parts[-1], parts[-2] if len(parts) >= 2 else ""
