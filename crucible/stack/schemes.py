@@ -19,7 +19,7 @@ FALLBACK = "tcp"
 PORTS = {
     80: "http", 443: "https", 3000: "http", 5000: "http", 8000: "http", 8008: "http", 8080: "http", 8081: "http",
     8443: "https", 8888: "http", 9200: "http", 15672: "http", 5984: "http", 8500: "http", 9090: "http",
-    5432: "postgresql", 3306: "mysql", 6379: "redis", 6380: "rediss", 5672: "amqp", 5671: "amqps", 1883: "mqtt",
+    5432: "postgresql", 3306: "mysql", 6379: "redis", 5672: "amqp", 5671: "amqps", 1883: "mqtt",
     8883: "mqtts", 4222: "nats", 27017: "mongodb", 11211: "memcached", 9092: "kafka", 1433: "sqlserver",
     9042: "cassandra", 2181: "zookeeper", 5552: "rabbitmq-stream", 389: "ldap", 636: "ldaps",
     25: "smtp", 1025: "smtp", 587: "smtp", 21: "ftp", 22: "ssh",
