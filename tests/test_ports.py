@@ -65,7 +65,8 @@ def test_the_files_host_address_and_port_are_kept_only_to_say_they_moved(tmp_pat
 
 
 def test_the_engine_is_asked_for_a_random_port_of_the_bind_address_for_every_port(tmp_path):
-    project = loaded(tmp_path, '  db:\n    image: mariadb:11\n    ports: ["3306:3306", "0.0.0.0:33060:33060", "9104"]\n')
+    project = loaded(tmp_path, '  db:\n    image: mariadb:11\n'
+                               '    ports: ["3306:3306", "0.0.0.0:33060:33060", "9104"]\n')
     stack = Stack.__new__(Stack)
     stack.bind, stack._containers = "127.0.0.1", {}
     stack.network = lambda name: f"run-{name}"
