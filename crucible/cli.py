@@ -89,6 +89,11 @@ def cmd_check(args, options: Settings) -> int:
         settings_check.check(options, project)
     levels = " -> ".join("[" + ", ".join(level) + "]" for level in project.levels())
     log.info("%s: project '%s', start order %s", " + ".join(map(str, project.files)), project.name, levels)
+    fixed = [f"{name} {port.written}" for name, service in project.services.items() for port in service.ports
+             if port.written]
+    if fixed:
+        log.info("%d published port%s will be on random loopback ports instead of the file's: %s", len(fixed),
+                 "s" if len(fixed) > 1 else "", ", ".join(fixed))
     return 0
 
 

@@ -147,7 +147,7 @@ def scenario_scope(context, scenario):
 
     def http(service: str) -> HttpClient:
         # looked up each time: a restarted service has a new host port
-        url = context.stack.url(service, options.service(service).get("port"))
+        url = context.stack.http_url(service, options.service(service).get("port"))
         if (service, url) not in clients:
             clients[service, url] = HttpClient(service, url, record=record, headers=headers,
                                                timeout=options["timeouts.http"])

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from crucible.errors import SettingsError
 from crucible.settings import COMPOSE_CANDIDATES, FILE_NAME
-from crucible.stack import compose
-from crucible.stack.running import SCHEMES
+from crucible.stack import compose, schemes
 from crucible.vocabulary.messaging import broker_candidates
 
 SETTINGS = '''\
@@ -105,12 +104,14 @@ def _hints(project) -> dict[str, str]:
 
 
 def _http_service(project) -> str | None:
-    """The first service whose HTTP steps' port (its first published one) is not a database's or a broker's."""
+    """The first service whose HTTP steps' port (its first published one) speaks HTTP, else the first whose port
+    is no database's or broker's (nothing names what it speaks)."""
+    found = {}
     for name, service in project.services.items():
         tcp = [port.container for port in service.ports if port.protocol == "tcp"]
-        if tcp and tcp[0] not in SCHEMES:
-            return name
-    return None
+        if tcp:
+            found.setdefault(schemes.scheme(service, tcp[0]), name)
+    return found.get("http") or found.get("https") or found.get(schemes.FALLBACK)
 
 
 def init(folder: Path, compose_file: str | None = None) -> list[Path]:

@@ -78,3 +78,18 @@ def test_every_commented_example_of_the_starter_settings_is_a_setting_the_harnes
     assert options["auth.scheme"] == "jwt" and options["broker.service"] == "queue"
     assert options.service("web") == {"openapi": "/openapi.json"}
     assert options["security.audit_allow"] == ["answer of web to POST /login"]
+
+
+def test_the_smoke_scenario_calls_the_service_that_speaks_http_not_a_mysql_or_a_port_nothing_names(tmp_path):
+    (tmp_path / "compose.yaml").write_text("services:\n  db:\n    image: mariadb:11\n    ports: ['3306:3306']\n"
+                                           "  worker:\n    image: team/worker:1\n    ports: ['7070']\n"
+                                           "  gateway:\n    image: nginx:1.25\n    ports: ['8080:80']\n")
+    scaffold.init(tmp_path)
+    assert 'When I send a GET request to "gateway" at "/"' in (tmp_path / "features" / "smoke.feature").read_text()
+
+
+def test_a_stack_of_only_mysql_and_redis_gets_no_http_scenario(tmp_path):
+    (tmp_path / "compose.yaml").write_text("services:\n  db:\n    image: mysql:8\n    ports: ['3306:3306']\n"
+                                           "  cache:\n    image: valkey/valkey:8\n    ports: ['6380']\n")
+    scaffold.init(tmp_path)
+    assert "GET request" not in (tmp_path / "features" / "smoke.feature").read_text()

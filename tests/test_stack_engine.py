@@ -1,10 +1,14 @@
 """The stack against a real Docker engine: start order, readiness, errors, and nothing left behind."""
 
+import logging
 import socket
+import time
 from pathlib import Path
 
 import engine_project
 import pytest
+
+import requests
 
 from crucible.stack import compose, engine, running as stack
 from crucible.errors import BuildError, ComposeError, EngineUnavailable, StartupError
@@ -64,6 +68,64 @@ def test_services_start_in_order_on_loopback_and_leave_nothing(client, tmp_path)
         assert code == 0
     finally:
         running.down()
+    assert leftovers(client) == []
+
+
+# A one-line HTTP server on port 80 (Debian's perl-base, in the slim image already), as a YAML block.
+HTTP_SERVER = r"""
+      - >-
+        $$s = IO::Socket::INET->new(LocalPort => 80, Listen => 5, ReuseAddr => 1) or die $$!;
+        while ($$c = $$s->accept) { <$$c>; print $$c "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello"; close $$c }"""
+
+
+def test_ports_the_file_fixes_on_host_ports_already_taken_move_to_random_loopback_ports(client, tmp_path, caplog):
+    held = []
+    for _ in range(2):  # a developer's own stack holds the host ports the team's file names
+        listener = socket.create_server(("0.0.0.0", 0))
+        held.append(listener)
+    web_port, db_port = (listener.getsockname()[1] for listener in held)
+    path = write(tmp_path, f"""
+  web:
+    image: debian:bookworm-slim
+    command:
+      - perl
+      - -MIO::Socket::INET
+      - -e{HTTP_SERVER}
+    ports: ["{web_port}:80"]
+  db:
+    image: debian:bookworm-slim
+    command: ["sleep", "600"]
+    ports: ["0.0.0.0:{db_port}:3306", "33060"]
+""")
+    project = compose.load(path)
+    client_, _ = prepare(project, Timings())
+    try:
+        with caplog.at_level(logging.WARNING, logger="crucible"):
+            running = start(client_, project, Timings())
+        try:
+            bound = {name: running.running[name].container.attrs["NetworkSettings"]["Ports"] for name in ("web", "db")}
+            web, db = bound["web"]["80/tcp"][0], bound["db"]["3306/tcp"][0]
+            assert web["HostIp"] == db["HostIp"] == "127.0.0.1"
+            assert int(web["HostPort"]) not in (web_port, db_port) and int(db["HostPort"]) not in (web_port, db_port)
+            notices = [r.getMessage() for r in caplog.records if "moved" in r.getMessage()]
+            assert notices == [f"2 published ports moved to random loopback ports: web {web_port}->127.0.0.1:"
+                               f"{web['HostPort']}, db 0.0.0.0:{db_port}->127.0.0.1:{db['HostPort']}"]
+            urls = running.urls()
+            assert urls["web"] == f"http://127.0.0.1:{web['HostPort']}"
+            assert urls["db"] == f"mysql://127.0.0.1:{db['HostPort']}"
+            assert urls["db:33060"] == f"tcp://127.0.0.1:{bound['db']['33060/tcp'][0]['HostPort']}"
+            deadline, answer = time.monotonic() + 20, None
+            while answer is None and time.monotonic() < deadline:  # the port proxy answers before perl listens
+                try:
+                    answer = requests.get(running.http_url("web"), timeout=2).text
+                except requests.RequestException:
+                    time.sleep(0.2)
+            assert answer == "hello"
+        finally:
+            running.down()
+    finally:
+        for listener in held:
+            listener.close()
     assert leftovers(client) == []
 
 

@@ -21,7 +21,7 @@ from docker.models.containers import Container
 from docker.models.volumes import Volume
 from docker.types import IPAMConfig, IPAMPool, Mount, Ulimit
 
-from crucible.stack import engine, files, fingerprint, readiness
+from crucible.stack import engine, files, fingerprint, readiness, schemes
 from crucible.stack.compose import COMPLETED, STARTED, Hook, Project, Service
 from crucible.errors import ServiceNotFound, StartupError
 
@@ -34,7 +34,6 @@ LABEL_SERVICE = "crucible.service"
 LABEL_NETWORK = "crucible.network"
 LABEL_VOLUME = "crucible.volume"
 KEEP = "keep"
-SCHEMES = {5432: "postgresql", 5672: "amqp", 6379: "redis"}
 
 
 def new_run_id() -> str:
@@ -146,6 +145,26 @@ class Stack:
         primary = [e for e in errors if not isinstance(e, (_Skipped, readiness.Cancelled))]
         if primary or errors:
             raise primary[0] if primary else errors[0]
+        self.say_moved()
+
+    def say_moved(self) -> None:
+        """One notice naming every port whose host side the compose file fixed, and where it is bound instead."""
+        moved = self.moved()
+        if moved:
+            where = "loopback ports" if self.bind.startswith("127.") else f"ports on {self.bind}"
+            log.warning("%d published port%s moved to random %s: %s", len(moved), "s" if len(moved) > 1 else "",
+                        where, ", ".join(moved))
+
+    def moved(self) -> list[str]:
+        """Each published port whose host address or port the compose file fixed, and where it is bound instead
+        (``web 8080->127.0.0.1:49213``): a fixed host port would collide with another stack on this machine."""
+        out = []
+        for name, running in [(n, self.running[n]) for n in self.project.services if n in self.running]:
+            bound = _bindings(running.container)
+            for port in running.service.ports:
+                if port.written and port.key in bound:
+                    out.append(f"{name} {port.written}->{bound[port.key][0]}:{bound[port.key][1]}")
+        return out
 
     def network(self, name: str) -> str:
         """The engine's name of one of the stack's networks in this run."""
@@ -279,9 +298,8 @@ class Stack:
 
     def _host_config(self, service: Service, networks: list[str]) -> dict:
         """The engine's host configuration of a service, as keyword arguments."""
-        bindings: dict[str, list] = {}
-        for port in service.ports:
-            bindings.setdefault(port.key, []).append((self.bind, port.host))
+        # every port on a random host port of the bind address, whatever host address and port the file gives
+        bindings = {port.key: (self.bind, None) for port in service.ports}
         mode = service.network_mode
         if mode and mode.startswith("service:"):
             mode = f"container:{self._containers[mode.split(':', 1)[1]]}"
@@ -330,12 +348,7 @@ class Stack:
         except APIError as exc:
             detail = str(exc.explanation or exc)
             hint = ""
-            if "already allocated" in detail or "address already in use" in detail:
-                fixed = [f"{p.host}:{p.container}" for p in service.ports if p.host]
-                hint = (f"\n  hint: a host port of '{service.name}' ({', '.join(fixed)}) is already taken by "
-                        f"another process; free it, or publish just the container port (e.g. \"8000\") "
-                        f"so a random free host port is used.")
-            elif "cannot assign requested address" in detail:
+            if "cannot assign requested address" in detail:
                 hint = (f"\n  hint: ports bind to {self.bind}, which is no address of the engine's machine: set "
                         f"{engine.BIND_ENV} to one of its addresses (0.0.0.0 binds every interface, so anyone "
                         f"who reaches that machine reaches the services).")
@@ -365,18 +378,29 @@ class Stack:
                 log.info("  %-12s replaced, ready after %.1fs", name, waited)
 
     def url(self, service: str, port: int | None = None) -> str:
-        """The base URL of a service's published port (by default its first in the compose file)."""
+        """The URL of a service's published port (by default its first in the compose file), its scheme what the
+        port speaks (``postgresql://``, ``amqp://``, ``http://``; ``tcp://`` when nothing names it)."""
+        container_port, host_port = self._published_port(service, port)
+        return f"{schemes.scheme(self._running(service).service, container_port)}://{self.host}:{host_port}"
+
+    def http_url(self, service: str, port: int | None = None) -> str:
+        """The base URL HTTP steps use on a service's published port: ``https://`` on a TLS port, else ``http://``
+        (they speak HTTP to it whatever the port is shown as)."""
+        container_port, host_port = self._published_port(service, port)
+        return f"{schemes.http_scheme(self._running(service).service, container_port)}://{self.host}:{host_port}"
+
+    def _published_port(self, service: str, port: int | None) -> tuple[int, int]:
+        """The container port (by default the service's first in the compose file) and the host port it is
+        published on."""
         running = self._running(service)
         if not running.ports:
             raise ServiceNotFound(f"Service '{service}' publishes no port: add `ports: [\"8000\"]` "
                                   f"to it in {self.project.path}.")
-        declared = [p.container for p in running.service.ports if p.protocol == "tcp" and p.container in running.ports]
-        container_port = port or (declared or list(running.ports))[0]  # the compose file's order, not the engine's
+        container_port = port or self._declared(running)[0]  # the compose file's order, not the engine's
         if container_port not in running.ports:
             raise ServiceNotFound(f"Service '{service}' does not publish port {container_port} "
                                   f"(it publishes {sorted(running.ports)}).")
-        scheme = SCHEMES.get(container_port, "http")
-        return f"{scheme}://{self.host}:{running.ports[container_port]}"
+        return container_port, running.ports[container_port]
 
     def state(self, service: str) -> str:
         """The engine's state of a service's container (running, exited, paused ...)."""
@@ -448,8 +472,19 @@ class Stack:
         return self.running[service]
 
     def urls(self) -> dict[str, str]:
-        """Service name -> base URL, for every service that publishes a port."""
-        return {name: self.url(name) for name, r in sorted(self.running.items()) if r.ports}
+        """Service name -> the URL of its first published port, for every service that publishes one; a service's
+        other published ports follow as ``NAME:CONTAINER_PORT`` -> URL (``rabbitmq:15672``)."""
+        out = {}
+        for name, running in sorted(self.running.items()):
+            for n, port in enumerate(self._declared(running)):
+                out[name if n == 0 else f"{name}:{port}"] = self.url(name, port)
+        return out
+
+    @staticmethod
+    def _declared(running: Running) -> list[int]:
+        """A service's published TCP ports, in the compose file's order (then any other the engine publishes)."""
+        declared = [p.container for p in running.service.ports if p.protocol == "tcp" and p.container in running.ports]
+        return list(dict.fromkeys([*declared, *running.ports]))
 
     def logs(self, since: datetime | None = None) -> dict[str, str]:
         """Each service's logs (since a moment, or all)."""
@@ -463,7 +498,7 @@ class Stack:
         return out
 
     def write_urls(self, path: Path) -> None:
-        """Write service name -> base URL as JSON."""
+        """Write :meth:`urls` (service name -> URL of each published port, on its real host port) as JSON."""
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.urls(), indent=2) + "\n")
 
@@ -510,6 +545,15 @@ def _published(container: Container) -> dict[int, int]:
     for key, bindings in (container.attrs["NetworkSettings"]["Ports"] or {}).items():
         if bindings and key.endswith("/tcp"):
             out[int(key.split("/")[0])] = int(bindings[0]["HostPort"])
+    return out
+
+
+def _bindings(container: Container) -> dict[str, tuple[str, int]]:
+    """The engine's port name (``80/tcp``) -> the host address and port it is bound to, for every published port."""
+    out = {}
+    for key, bindings in (container.attrs["NetworkSettings"]["Ports"] or {}).items():
+        if bindings:
+            out[key] = (bindings[0].get("HostIp") or "0.0.0.0", int(bindings[0]["HostPort"]))
     return out
 
 

@@ -11,6 +11,7 @@ from crucible.errors import ComposeError
 COMPLETED = "service_completed_successfully"
 HEALTHY = "service_healthy"
 STARTED = "service_started"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # host addresses a published port is bound to anyway
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,25 @@ class Build:
 
 @dataclass(frozen=True)
 class Port:
-    """A container port published on 127.0.0.1 (a random host port unless ``host`` is set)."""
+    """A container port, always published on a random port of the engine's bind address (127.0.0.1).
+
+    ``host`` and ``host_ip`` keep what the compose file asked for, only to say that it was not honoured: a
+    fixed host port collides with a developer's own stack or a second shard on the same machine.
+    """
 
     container: int
     protocol: str = "tcp"
-    host: int | str | None = None  # a port, a range of ports ("8000-8010") the engine picks from, or random
+    host: int | str | None = None  # the file's host port or range ("8000-8010"), or None (random)
+    host_ip: str = ""  # the file's host address, or ""
+
+    @property
+    def written(self) -> str:
+        """The host side the file asked for (``8080``, ``0.0.0.0:8080``, ``0.0.0.0:``), or '' for none."""
+        host = "" if self.host is None else str(self.host)
+        if self.host_ip and self.host_ip not in LOOPBACK:
+            address = f"[{self.host_ip}]" if ":" in self.host_ip else self.host_ip
+            return f"{address}:{host}" if host else address
+        return host
 
     @property
     def key(self) -> str:

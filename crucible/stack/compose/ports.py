@@ -15,7 +15,8 @@ class Ports(Values):
     """Reads ``ports`` and ``expose``."""
 
     def ports(self, svc: Node, path: tuple, network_mode: str | None) -> tuple[Port, ...]:
-        """Published ports, each once (the same port written twice, e.g. by two files, counts once)."""
+        """Published ports, each container port once: each is bound to one random host port whatever the file
+        says, so the same port written twice (by two files, or on two host ports) counts once."""
         items = svc.get("ports")
         if not isinstance(items, Seq) or self.checked(path + ("ports",)):
             return ()
@@ -26,7 +27,7 @@ class Ports(Values):
         found: dict[tuple, Port] = {}
         for i, item in enumerate(items):
             for port in self.port(items, i, item, path + ("ports", i)):
-                found[(port.container, port.protocol, port.host)] = port
+                found.setdefault((port.container, port.protocol), port)
         return tuple(found.values())
 
     def port(self, items: Seq, i: int, item: Any, path: tuple) -> list[Port]:
@@ -37,7 +38,7 @@ class Ports(Values):
         spec, _, protocol = text.partition("/")
         if spec.startswith("["):
             address, _, rest = spec[1:].partition("]")
-            parts = [address] + rest.lstrip(":").split(":") if rest else [address]
+            parts = [address] + rest[1:].split(":") if rest else [address]  # "[::1]:8080:80", "[::]::80"
         else:
             parts = spec.rsplit(":", 2)
         container, host = parts[-1], parts[-2] if len(parts) >= 2 else ""
@@ -55,7 +56,9 @@ class Ports(Values):
 
     def published(self, items: Seq, i: int, path: tuple, text: str, container: str, host: str, address: str,
                   protocol: str) -> list[Port]:
-        """Ports from their parts, each number checked to be 1-65535; always bound to 127.0.0.1."""
+        """Ports from their parts, each number checked to be 1-65535. The host address and port are kept only to
+        say they were not honoured: every port is bound to a random port of 127.0.0.1 (the stack says so, once,
+        naming the ports it moved and where to)."""
         containers = self.port_range(items, i, path, text, container)
         hosts = self.port_range(items, i, path, text, host) if host else []
         if containers is None or hosts is None:
@@ -64,19 +67,16 @@ class Ports(Values):
             self.problem(items, i, path, f"port '{text}' has unknown protocol '{protocol}'",
                          f"use one of: {', '.join(PROTOCOLS)}")
             return []
-        if address and address not in ("127.0.0.1", "localhost"):
-            if not is_address(address):
-                self.problem(items, i, path, f"port '{text}': '{address}' is not an IP address")
-                return []
-            self.notice(items, i, path, f"published on 127.0.0.1, not {address}: test stacks are reachable from "
-                        "this machine only")
+        if address and address != "localhost" and not is_address(address):
+            self.problem(items, i, path, f"port '{text}': '{address}' is not an IP address")
+            return []
         if hosts and len(hosts) != len(containers):
             if len(containers) == 1:
-                return [Port(containers[0], protocol, host)]  # the engine picks a free port of the range
+                return [Port(containers[0], protocol, host, address)]  # a range of host ports for one port
             self.problem(items, i, path, f"port '{text}' maps {len(hosts)} host ports to {len(containers)} "
                          "container ports", "give ranges of the same length, or no host port")
             return []
-        return [Port(c, protocol, hosts[n] if hosts else None) for n, c in enumerate(containers)]
+        return [Port(c, protocol, hosts[n] if hosts else None, address) for n, c in enumerate(containers)]
 
     def port_range(self, items: Seq, i: int, path: tuple, text: str, part: str) -> list[int] | None:
         """``8000`` or ``8000-8002`` as a list of port numbers, each 1-65535 (None, with a problem, if not)."""

@@ -66,7 +66,7 @@ def load(options: Settings, stack) -> dict[str, Contract]:
         if not source:
             continue
         if source.startswith("/"):
-            url = stack.url(service, options.service(service).get("port")) + source
+            url = stack.http_url(service, options.service(service).get("port")) + source
             document, where = read_served(service, url), f"served at {source}"
         else:
             path = resolve(options.root, source)

@@ -193,7 +193,7 @@ def expect_kept(context, service: str, budget: int) -> Outcome:
     contract = context.contracts.contract(service)
     options = context.settings
     started = datetime.now(timezone.utc)
-    outcome = Generator(contract, context.stack.url(service, options.service(service).get("port")),
+    outcome = Generator(contract, context.stack.http_url(service, options.service(service).get("port")),
                         context.rest.headers_for(service), budget, options["contracts.generated_max_time"]).run()
     allure.attach(outcome.summary(), name=f"Generated requests to {service}", attachment_type=allure.attachment_type.TEXT)
     if not outcome.findings:

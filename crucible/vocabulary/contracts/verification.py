@@ -128,7 +128,7 @@ class ProviderVerifier:
         """Replay every interaction against the provider; return what was honoured and what was not."""
         pact = pacts.library()
         options = self.context.settings
-        url = self.context.stack.url(self.provider, options.service(self.provider).get("port"))
+        url = self.context.stack.http_url(self.provider, options.service(self.provider).get("port"))
         verifier = pact.Verifier(self.provider, host=urlsplit(url).hostname)
         verifier.set_coloured_output(enabled=False).set_request_timeout(REQUEST_TIMEOUT_MS)
         if len(self.messages) < sum(len(p.get("interactions", [])) for _, p in self.files):

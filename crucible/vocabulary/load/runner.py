@@ -42,7 +42,7 @@ def run_load(context, service: str, calls: Iterator[Call], clients: int, seconds
     """Run a load against a service of the stack; attach its evidence; keep it as ``context.load``."""
     options = context.settings
     check_plan(clients, seconds, options["load.max_seconds"])
-    base_url = context.stack.url(service, options.service(service).get("port"))
+    base_url = context.stack.http_url(service, options.service(service).get("port"))
     plan = Plan(clients, seconds, options["load.max_requests"], options["timeouts.http"], finish_within,
                 keep_bodies)
     during, context.during_load = list(getattr(context, "during_load", [])), []

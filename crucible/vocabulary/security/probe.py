@@ -88,7 +88,7 @@ class Probe:
 
     def client(self, service: str) -> HttpClient:
         """An unrecorded client of the service; each request has its own X-Request-ID under the scenario's."""
-        url = self.stack.url(service, self.settings.service(service).get("port"))
+        url = self.stack.http_url(service, self.settings.service(service).get("port"))
         return HttpClient(service, url, headers=lambda: {"X-Request-ID": f"{self.correlation_id}-s{next(self._counter)}"},
                           timeout=self.settings["timeouts.http"])
 
