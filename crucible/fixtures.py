@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -25,6 +26,8 @@ from crucible.vocabulary.rest import RestSession
 from crucible.vocabulary.security.audit import Audit
 from crucible.vocabulary.variables import Variables
 
+# seconds the failed step's evidence waits for a service's log line with the scenario's correlation id
+LOG_GRACE_S = 2.0
 log = logging.getLogger(__name__)
 
 
@@ -175,6 +178,23 @@ def attach_service_logs(context) -> None:
         evidence.attach(context, text or "(no output since the scenario began)", f"{name} logs")
 
 
+def _correlated_lines(context, marker: str) -> list[str]:
+    """The log lines of every service that carry the scenario's correlation id.
+
+    A service often logs a request after it has answered, and the engine's log lags behind on a busy
+    machine: when the scenario sent requests but no line carries the id yet, the logs are read again for
+    up to LOG_GRACE_S seconds, so the evidence does not depend on the machine's load.
+    """
+    deadline = time.monotonic() + LOG_GRACE_S
+    while True:
+        lines = [f"[{name}] {line}" for name, text in _logs_since_start(context).items()
+                 for line in text.splitlines() if marker in line]
+        if lines or not getattr(context, "exchanges", None) or time.monotonic() >= deadline:
+            return lines
+        time.sleep(0.25)
+        context.failure_logs = None  # read them again
+
+
 def attach_failed_step(context, step) -> None:
     """On a failed or broken step, attach its evidence to it: the last exchange and the correlated log lines."""
     seen, context.exchange_mark = getattr(context, "exchange_mark", 0), len(getattr(context, "exchanges", []))
@@ -185,8 +205,7 @@ def attach_failed_step(context, step) -> None:
             last = context.exchanges[-1]
             evidence.attach(context, last.render(), f"{last.title} (the exchange this step checked)")
         marker = context.correlation_id
-        lines = [f"[{name}] {line}" for name, text in _logs_since_start(context).items()
-                 for line in text.splitlines() if marker in line]
+        lines = _correlated_lines(context, marker)
         evidence.attach(context, "\n".join(lines) or f"(no service logged a line with {marker})",
                         f"Service log lines with correlation id {marker}")
     except Exception:  # evidence is best effort: it must never turn a failure into a hook error
