@@ -488,7 +488,8 @@ class Shop:
 
     def return_items(self, person: str, store: str, items: Items, sends: int = 1, at_once: bool = False) -> Return:
         """A person returns items of their latest order to a store (the same request ``sends`` times, one after
-        another or ``at_once``); the answer kept is the last one (at once: the last to arrive)."""
+        another or ``at_once``); the answer kept is the last one (at once: every copy must be answered alike, so
+        the first refused copy if any, else the last to arrive)."""
         order = self.order_of(person)
         if not order.id:
             raise TestDataError(f"{person}'s order was not accepted ({order.outcome()}), so nothing can be returned.")
@@ -497,7 +498,8 @@ class Shop:
                 "items": [{"sku": self.names.sku(product), "quantity": quantity} for product, quantity in items]}
         path, headers = f"/orders/{order.id}/returns", {"Idempotency-Key": key}
         if at_once:
-            response = self._at_once("orders", "POST", path, sends, person=person, headers=headers, json=body)[-1]
+            answers = self._at_once("orders", "POST", path, sends, person=person, headers=headers, json=body)
+            response = next((answer for answer in answers if answer.status_code != 201), answers[-1])
         else:
             for _ in range(sends):
                 response = self._call("orders", "POST", path, person=person, headers=headers, json=body)
