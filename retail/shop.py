@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote
@@ -213,25 +211,10 @@ class Shop:
 
     def _at_once(self, service: str, method: str, path: str, times: int, *, person: str,
                  headers: dict[str, str], **kwargs: Any) -> list[requests.Response]:
-        """The same request as a person, ``times`` at the same moment (threads released together); the answers in
-        the order they arrived, each exchange recorded as usual."""
-        client = self.http(service)
-        exchanges: list = []
-        sender = HttpClient(service, client.base_url, record=exchanges.append, headers=client.headers,
-                            timeout=client.timeout)
+        """The same request as a person, ``times`` at the same moment; the answers in the order they arrived, each
+        exchange recorded as usual."""
         sent = {"Authorization": self._authorization(person), **headers}
-        start = threading.Barrier(times)
-
-        def send() -> requests.Response:
-            start.wait(timeout=10)
-            return sender.request(method, path, headers=sent, **kwargs)
-
-        with ThreadPoolExecutor(max_workers=times) as pool:
-            responses = [future.result() for future in [pool.submit(send) for _ in range(times)]]
-        for exchange in exchanges:  # recorded here, in the scenario's own thread
-            if client.record:
-                client.record(exchange)
-        arrived = sorted(responses, key=lambda response: response.elapsed)
+        arrived = self.http(service).at_once(method, path, times, headers=sent, **kwargs)
         self.answers += [_answer(method, path, r) for r in arrived]
         return arrived
 

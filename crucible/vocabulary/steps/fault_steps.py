@@ -16,9 +16,12 @@ often are not. Holding the calls they make to the next service until both wait t
 inside the window every time:
 
     Given the next 2 calls from "orders" to "payments" are held and let go together
-    When ... the same return is sent twice at once ...
+    When I send a POST request to "orders" at "/orders/{order}/returns" 2 times at the same moment with JSON:
+      \"\"\"
+      {"store": "north-{uid}", "items": [{"sku": "mug-{uid}", "quantity": 2}]}
+      \"\"\"
     Then the 2 calls from "orders" to "payments" went on together
-    And ... it was refunded once ...
+    And every response status is 201
 
 The wait is bounded by `faults.gather_timeout` (5 s; keep it below the calling service's own
 timeout for those calls): after it the calls held so far go on, and the check step fails.
