@@ -114,6 +114,9 @@ KEYS = [
     Key("load.max_requests", int, 200000, "upper bound of the requests one load step sends"),
     Key("load.sample_usage", bool, True, "sample each container's CPU and memory (engine stats) while a load "
         "runs, and attach them to the step"),
+    Key("faults.gather_timeout", float, 5.0, "upper bound in seconds that calls held to be let go together wait "
+        "for the rest (`the next N calls from ... are held and let go together`); keep it below the calling "
+        "service's own timeout for those calls"),
     Key("contracts.check", bool, True, "check every HTTP exchange against the OpenAPI document of the service "
         "that answered (a scenario opts out with the tag @no-contract-check)"),
     Key("contracts.generated_max_time", float, 60.0, "upper bound in seconds of one 'keeps its contract under N "

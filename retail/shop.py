@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote
@@ -213,25 +211,10 @@ class Shop:
 
     def _at_once(self, service: str, method: str, path: str, times: int, *, person: str,
                  headers: dict[str, str], **kwargs: Any) -> list[requests.Response]:
-        """The same request as a person, ``times`` at the same moment (threads released together); the answers in
-        the order they arrived, each exchange recorded as usual."""
-        client = self.http(service)
-        exchanges: list = []
-        sender = HttpClient(service, client.base_url, record=exchanges.append, headers=client.headers,
-                            timeout=client.timeout)
+        """The same request as a person, ``times`` at the same moment; the answers in the order they arrived, each
+        exchange recorded as usual."""
         sent = {"Authorization": self._authorization(person), **headers}
-        start = threading.Barrier(times)
-
-        def send() -> requests.Response:
-            start.wait(timeout=10)
-            return sender.request(method, path, headers=sent, **kwargs)
-
-        with ThreadPoolExecutor(max_workers=times) as pool:
-            responses = [future.result() for future in [pool.submit(send) for _ in range(times)]]
-        for exchange in exchanges:  # recorded here, in the scenario's own thread
-            if client.record:
-                client.record(exchange)
-        arrived = sorted(responses, key=lambda response: response.elapsed)
+        arrived = self.http(service).at_once(method, path, times, headers=sent, **kwargs)
         self.answers += [_answer(method, path, r) for r in arrived]
         return arrived
 
@@ -488,7 +471,8 @@ class Shop:
 
     def return_items(self, person: str, store: str, items: Items, sends: int = 1, at_once: bool = False) -> Return:
         """A person returns items of their latest order to a store (the same request ``sends`` times, one after
-        another or ``at_once``); the answer kept is the last one (at once: the last to arrive)."""
+        another or ``at_once``); the answer kept is the last one (at once: every copy must be answered alike, so
+        the first refused copy if any, else the last to arrive)."""
         order = self.order_of(person)
         if not order.id:
             raise TestDataError(f"{person}'s order was not accepted ({order.outcome()}), so nothing can be returned.")
@@ -497,7 +481,8 @@ class Shop:
                 "items": [{"sku": self.names.sku(product), "quantity": quantity} for product, quantity in items]}
         path, headers = f"/orders/{order.id}/returns", {"Idempotency-Key": key}
         if at_once:
-            response = self._at_once("orders", "POST", path, sends, person=person, headers=headers, json=body)[-1]
+            answers = self._at_once("orders", "POST", path, sends, person=person, headers=headers, json=body)
+            response = next((answer for answer in answers if answer.status_code != 201), answers[-1])
         else:
             for _ in range(sends):
                 response = self._call("orders", "POST", path, person=person, headers=headers, json=body)

@@ -6,6 +6,9 @@ the refund goes back to the card the order was paid with.
 
 from behave import given, register_type, then, when
 
+from crucible.stack import faults
+from crucible.vocabulary.load import checks
+from crucible.vocabulary.preflight import checked
 from retail import outcomes, wording
 
 register_type(**wording.TYPES)
@@ -38,12 +41,20 @@ def step_return_twice(context, whose, quantity, product, store):
 
 @when('{whose:Whose} return of {quantity:d} "{product}" to the "{store}" store reaches the shop twice at the same '
       'moment')
+@checked(lambda scope, **_: checks.link(scope, "orders", "payments"))
 def step_return_twice_at_once(context, whose, quantity, product, store):
     """Example: When Alice's return of 2 "Blue Mug" to the "North" store reaches the shop twice at the same moment
 
-    The same return sent twice at once (a client that retries without waiting for the first answer).
+    The same return sent twice at once (a client that retries without waiting for the first answer),
+    and both copies reach the refund together: the shop's two calls to payments are held until both
+    wait, then let go at the same moment, so the race happens whatever the machine's load (tag the
+    scenario @disruptive: the shop's link to payments goes through a proxy). Each copy must be answered
+    alike: a refused copy is the answer kept.
     """
+    race = faults.for_scenario(context)
+    race.gather_link("orders", "payments", 2, context.settings["faults.gather_timeout"])
     context.shop.return_items(context.shop.person(whose), store, [(product, quantity)], sends=2, at_once=True)
+    race.expect_gathered("orders", "payments", 2)
 
 
 @given('{who:Who} has returned {quantity:d} "{product}" to the "{store}" store')

@@ -2,7 +2,10 @@
 
 import json
 
-from crucible.vocabulary.http import mask, mask_body, mask_card_numbers, mask_headers, mask_url
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from crucible.vocabulary.http import HttpClient, mask, mask_body, mask_card_numbers, mask_headers, mask_url
 
 
 def test_card_numbers_keep_only_their_last_four_digits():
@@ -90,3 +93,41 @@ def test_what_an_answer_held_before_masking_is_kept_for_the_audit():
     assert [str(finding) for finding in audit.found] == [
         "a JWT (2 times), a card number in the answer of leaky to GET /x (in 'Alice looks')"]
     assert "4111" not in seen[0].render().replace("************1111", "") and JWT not in seen[0].render()
+
+
+class Together(BaseHTTPRequestHandler):
+    """Answers a request only once a second one is under way too (a barrier): sequential calls would time out."""
+
+    protocol_version = "HTTP/1.1"
+    barrier = threading.Barrier(2)
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        try:
+            self.barrier.wait(timeout=3)
+            status, body = 201, b'{"together": true}'
+        except threading.BrokenBarrierError:
+            status, body = 504, b'{"together": false}'
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_request_sent_at_the_same_moment_is_under_way_n_times_at_once_each_recorded():
+    Together.barrier = threading.Barrier(2)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Together)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    recorded = []
+    client = HttpClient("svc", f"http://127.0.0.1:{httpd.server_address[1]}", record=recorded.append)
+    try:
+        answers = client.at_once("POST", "/returns", 2, json={"n": 1}, headers={"Idempotency-Key": "k"})
+    finally:
+        httpd.shutdown()
+    assert [a.status_code for a in answers] == [201, 201]
+    assert [e.status for e in recorded] == [201, 201] and all(e.request_body == {"n": 1} for e in recorded)
+    assert [e.response for e in recorded] == answers  # recorded in the order they arrived

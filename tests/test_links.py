@@ -116,3 +116,36 @@ def test_the_proxy_delays_answers_and_drops_connections(proxied):
     assert state["dropped"] >= 1
     text, took = timed_get(requests.Session(), url)
     assert text == "hello" and took < 0.4
+
+
+def test_the_proxy_holds_the_next_calls_until_all_wait_then_lets_them_go_together(proxied):
+    url, api = proxied
+    kept_alive = requests.Session()
+    assert timed_get(kept_alive, url)[0] == "hello"  # a kept-alive connection is gathered like a new one
+    state = requests.put(api, json={"gather": 2, "gather_timeout_ms": 10000}, timeout=2).json()
+    assert state["gathering"]["wanted"] == 2 and state["gathered"] is None
+    answered = []
+    first = threading.Thread(target=lambda: answered.append(("first", timed_get(kept_alive, url))))
+    first.start()
+    deadline = time.monotonic() + 5
+    while requests.get(api, timeout=2).json()["gathering"]["held"] < 1:
+        assert time.monotonic() < deadline, "the first call never reached the proxy"
+        time.sleep(0.02)
+    first.join(0.3)
+    assert first.is_alive() and not answered, "the first call went on before the second one arrived"
+    second = timed_get(requests.Session(), url)
+    first.join(5)
+    assert second[0] == "hello" and answered[0][1][0] == "hello"
+    state = requests.get(api, timeout=2).json()
+    assert state["gathering"] is None
+    assert state["gathered"]["held"] == 2 and not state["gathered"]["timed_out"]
+    assert timed_get(kept_alive, url)[1] < 1  # once only: the next call goes straight on
+
+
+def test_a_gathering_that_does_not_fill_lets_the_held_calls_go_at_its_timeout(proxied):
+    url, api = proxied
+    requests.put(api, json={"gather": 2, "gather_timeout_ms": 400}, timeout=2)
+    text, took = timed_get(requests.Session(), url)
+    assert text == "hello" and took >= 0.35
+    gathered = requests.get(api, timeout=2).json()["gathered"]
+    assert gathered["held"] == 1 and gathered["wanted"] == 2 and gathered["timed_out"]

@@ -3,7 +3,8 @@
 A service can be stopped (SIGTERM, then SIGKILL), killed (SIGKILL), paused (frozen: its processes
 get no CPU, connections stay open and unanswered), restarted, or disconnected from the run's
 network (nothing reaches it, it reaches nothing). A link, "A's calls to B" (see ``links``), can
-be slowed down by a latency or made to drop connections.
+be slowed down by a latency or made to drop connections, or gather calls: the next N calls are held
+until all N wait, then go on at the same moment (a race made on purpose, whatever the machine's load).
 
 Every fault of a scenario is undone when the scenario ends, also when it failed half-way: stopped
 and killed services are started, paused ones resumed, disconnected ones reconnected, links
@@ -16,7 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from crucible.errors import StartupError
+from crucible.errors import StartupError, TestDataError
 from crucible.stack import engine, links
 from crucible.stack.links import LinkProxy
 from crucible.stack.running import Stack
@@ -110,6 +111,32 @@ class Faults:
         """Drop every connection ``client`` opens to ``server`` (and the open ones)."""
         self._proxy(client, server).set(drop=True)
         log.info("  link %s -> %s drops connections", client, server)
+
+    def gather_link(self, client: str, server: str, calls: int, timeout_s: float) -> None:
+        """Hold the next ``calls`` calls from ``client`` to ``server`` until all of them wait, then let them go on
+        together; after ``timeout_s`` the ones held so far go on (see ``gathered``)."""
+        self._proxy(client, server).set(gather=calls, gather_timeout_ms=timeout_s * 1000)
+        log.info("  link %s -> %s holds the next %d calls until they all wait", client, server, calls)
+
+    def expect_gathered(self, client: str, server: str, calls: int) -> None:
+        """The link's last gathering held ``calls`` calls and let them go together (AssertionError if fewer came
+        before its timeout: the race it was to make did not happen)."""
+        proxy = self.proxies.get((client, server))
+        if proxy is None:
+            raise TestDataError(f"the calls from '{client}' to '{server}' were not held in this scenario, so there is "
+                                "nothing to check: hold them first (the next N calls ... are held and let go together)")
+        state = proxy.state()
+        ended = state["gathered"]
+        if ended is None and state["gathering"] is None:
+            raise TestDataError(f"no gathering of the calls from '{client}' to '{server}' was started in this scenario")
+        if ended is None:  # still under way: fewer calls than wanted came so far
+            held = state["gathering"]
+            raise AssertionError(f"expected {calls} calls from {client} to {server} to go on together, but only "
+                                 f"{held['held']} of {held['wanted']} had come after {held['waited_ms'] / 1000:.1f}s "
+                                 "(they are still held): the race this scenario sets up did not happen")
+        assert ended["held"] >= calls and not ended["timed_out"], (
+            f"expected {calls} calls from {client} to {server} to go on together, but only {ended['held']} came "
+            f"within {ended['waited_ms'] / 1000:.1f}s and went on alone: the race this scenario sets up did not happen")
 
     def heal_link(self, client: str, server: str) -> None:
         """Let ``client`` call ``server`` directly again; the proxy goes."""

@@ -11,8 +11,10 @@ removes the proxy.
 
 Why a proxy of our own: the kernel here has no netem, Toxiproxy is neither a Debian package nor
 reachable from a registry these machines can use, and Debian's HAProxy or nginx delay only whole
-HTTP requests and cannot change a delay at run time without a reload; the proxy is ~150 lines of
+HTTP requests and cannot change a delay at run time without a reload; the proxy is ~200 lines of
 Python's standard library on Debian's python3, with a Toxiproxy-like API (``GET``/``PUT /toxics``).
+Besides Toxiproxy's kind of toxics it can gather calls: hold the next N until all N wait, then let
+them go on together, which is how a scenario makes a race happen on purpose.
 """
 
 from __future__ import annotations
@@ -179,12 +181,22 @@ class LinkProxy:
                 time.sleep(0.1)
 
     def set(self, **toxics) -> dict:
-        """Change the toxics (``latency_ms``, ``drop``); return the proxy's state."""
+        """Change the toxics (``latency_ms``, ``drop``) or start a gathering (``gather``, ``gather_timeout_ms``);
+        return the proxy's state."""
         try:
             response = requests.put(self.control_url, json=toxics, timeout=5)
             response.raise_for_status()
         except requests.RequestException as exc:
             raise StartupError(f"Cannot set {toxics} on the proxy of link {self.link.name}: {exc}") from None
+        return response.json()
+
+    def state(self) -> dict:
+        """The proxy's state: toxics, connections, the gathering under way (``gathering``) or the last (``gathered``)."""
+        try:
+            response = requests.get(self.control_url, timeout=5)
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise StartupError(f"Cannot read the state of the proxy of link {self.link.name}: {exc}") from None
         return response.json()
 
     def remove(self) -> None:

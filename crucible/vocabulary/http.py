@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import re
 import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -12,7 +15,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import requests
 
 from crucible import secrets
-from crucible.errors import HttpError
+from crucible.errors import HttpError, TestDataError
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +156,31 @@ class HttpClient:
     def delete(self, path: str, **kwargs) -> requests.Response:
         """Send a DELETE request."""
         return self._request("DELETE", path, **kwargs)
+
+    def at_once(self, method: str, path: str, times: int, **kwargs) -> list[requests.Response]:
+        """The same request ``times`` times at the same moment: each from its own thread and connection, the
+        threads released together; the answers in the order they arrived. The exchanges are recorded afterwards,
+        in the caller's thread (where the report's current step is), in that order."""
+        if times < 1:
+            raise TestDataError(f"a request is sent at least once, not {times} times")
+        exchanges: list[Exchange] = []
+        senders = [HttpClient(self.service, self.base_url, record=exchanges.append, headers=self.headers,
+                              timeout=self.timeout) for _ in range(times)]
+        start = threading.Barrier(times)
+
+        def send(sender: HttpClient) -> tuple[float, requests.Response]:
+            start.wait(timeout=10)
+            response = sender.request(method, path, **kwargs)
+            return time.monotonic(), response
+
+        with ThreadPoolExecutor(max_workers=times) as pool:
+            answered = [future.result() for future in [pool.submit(send, sender) for sender in senders]]
+        order = sorted(range(times), key=lambda i: answered[i][0])
+        if self.record:
+            by_response = {id(exchange.response): exchange for exchange in exchanges}
+            for i in order:
+                self.record(by_response[id(answered[i][1])])
+        return [answered[i][1] for i in order]
 
     def _request(self, method: str, path: str, *, json: Any = None, data: str | None = None,
                  headers: dict[str, str] | None = None, params: dict[str, str] | None = None,

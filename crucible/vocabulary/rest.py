@@ -46,6 +46,7 @@ class RestSession:
         self.auth = auth
         self.headers: dict[str, str] = {}
         self.last: requests.Response | None = None
+        self.responses: list[requests.Response] = []
 
     def headers_for(self, service: str) -> dict[str, str]:
         """The headers every request to a service carries: its credentials, then the scenario's own."""
@@ -78,6 +79,30 @@ class RestSession:
         self.last = client.request(verb, path, **kwargs)
         log.debug("%s", describe(self.last))
         return self.last
+
+    def send_at_once(self, method: str, service: str, path: str, times: int,
+                     body: Any = NO_BODY) -> list[requests.Response]:
+        """The same request ``times`` times at the same moment (see ``HttpClient.at_once``); the last to arrive
+        becomes the last response, all of them ``responses``."""
+        verb = method.upper()
+        if verb not in METHODS:
+            raise TestDataError(f"HTTP method '{method}' is not supported; use one of: {', '.join(METHODS)}.")
+        kwargs: dict[str, Any] = {"headers": dict(self.headers)}
+        if body is not NO_BODY:
+            kwargs["json"] = body
+        self.responses = self.http(service).at_once(verb, path, times, **kwargs)
+        self.last = self.responses[-1]
+        return self.responses
+
+    def expect_every_status(self, status: int) -> None:
+        """Fail unless every response of the last requests sent at once has this status."""
+        if not self.responses:
+            raise TestDataError("No requests were sent at the same moment in this scenario: a step such as "
+                                "'When I send a POST request to \"orders\" at \"/orders\" 2 times at the same "
+                                "moment with JSON:' must come first.")
+        wrong = [r for r in self.responses if r.status_code != status]
+        assert not wrong, (f"expected each of the {len(self.responses)} responses to have status {status}, but "
+                           f"{len(wrong)} did not:\n" + "\n".join(describe(r) for r in wrong))
 
     def response(self) -> requests.Response:
         """The last response, or a TestDataError if the scenario has sent no request."""

@@ -3,11 +3,21 @@
     crucible-link-proxy LISTEN_PORT=HOST:PORT [...]
 
 Each listening port forwards every connection to HOST:PORT. Two toxics, in the spirit of
-Toxiproxy's, are changed at run time through a small HTTP API on port 8474:
+Toxiproxy's, and a gathering are changed at run time through a small HTTP API on port 8474:
 
-    GET /toxics                      -> {"latency_ms": 0, "drop": false, "connections": 3, "forwarded": 41}
+    GET /toxics                      -> {"latency_ms": 0, "drop": false, "connections": 3, "forwarded": 41, ...}
     PUT /toxics {"latency_ms": 500}  -> every chunk the upstream sends back is held 500 ms (order kept)
     PUT /toxics {"drop": true}       -> open connections are cut at once, new ones are closed on arrival
+    PUT /toxics {"gather": 2, "gather_timeout_ms": 5000}
+                                     -> the next 2 calls are held, each before its first byte reaches the
+                                        upstream, until both wait; then all go on at the same moment. A race
+                                        between them happens on purpose, whatever the machine's load. After
+                                        the timeout the calls held so far go on. Once only; GET shows the
+                                        gathering under way ("gathering") and the last one ("gathered":
+                                        {"wanted": 2, "held": 2, "timed_out": false}). {"gather": 0} lets go.
+
+A call is a connection's next request: whatever the caller sends while a gathering is under way is
+held, on new and kept-alive connections alike (concurrent HTTP calls use separate connections).
 
 CONTROL_PORT and LISTEN_HOST (environment) move the API's port and the address listened on.
 Standard library only (the image is Debian's python3 on debian:bookworm-slim).
@@ -32,8 +42,53 @@ counts = {"forwarded": 0, "dropped": 0}
 open_transports = set()
 
 
-async def pipe(reader, writer, delayed):
-    """Copy one direction of a connection; with ``delayed``, each chunk waits the latency first (order kept)."""
+class Gathering:
+    """Hold the next ``wanted`` calls until all of them wait, then let them go together (or at the timeout)."""
+
+    current = None  # the gathering under way
+    last = None  # what the last one that ended did
+
+    def __init__(self, wanted, timeout_s):
+        self.wanted, self.held = wanted, set()
+        self.gone = asyncio.Event()
+        self.timer = asyncio.get_running_loop().call_later(timeout_s, self.release, True)
+        self.started = time.monotonic()
+
+    def state(self, timed_out=False):
+        return {"wanted": self.wanted, "held": len(self.held), "timed_out": timed_out,
+                "waited_ms": round((time.monotonic() - self.started) * 1000)}
+
+    async def hold(self, connection):
+        """Hold one call until the gathering ends."""
+        self.held.add(connection)
+        log.info("call held (%d of %d)", len(self.held), self.wanted)
+        if len(self.held) >= self.wanted:
+            self.release()
+        await self.gone.wait()
+
+    def release(self, timed_out=False):
+        """Let every held call go on at once; the gathering ends."""
+        if self.gone.is_set():
+            return
+        self.timer.cancel()
+        Gathering.last = self.state(timed_out)
+        if Gathering.current is self:
+            Gathering.current = None
+        self.gone.set()
+        log.info("%d held call(s) released together%s", len(self.held), " (timed out)" if timed_out else "")
+
+    @classmethod
+    def start(cls, wanted, timeout_s):
+        if cls.current is not None:
+            cls.current.release()
+        cls.last = None
+        if wanted > 0:
+            cls.current = cls(wanted, timeout_s)
+
+
+async def pipe(reader, writer, delayed, gathered=False):
+    """Copy one direction of a connection; with ``delayed``, each chunk waits the latency first (order kept);
+    with ``gathered``, a chunk that arrives while a gathering is under way waits until it ends."""
     queue = asyncio.Queue()
 
     async def release():
@@ -53,6 +108,9 @@ async def pipe(reader, writer, delayed):
             data = await reader.read(CHUNK)
             if not data:
                 break
+            gathering = Gathering.current
+            if gathered and gathering is not None:
+                await gathering.hold(writer.transport)
             latency = toxics["latency_ms"] / 1000 if delayed else 0.0
             await queue.put((time.monotonic() + latency, data))
         await queue.put((0.0, None))
@@ -81,7 +139,7 @@ async def forward(client_reader, client_writer, host, port):
     transports = {client_writer.transport, up_writer.transport}
     open_transports.update(transports)
     try:
-        await asyncio.gather(pipe(client_reader, up_writer, False), pipe(up_reader, client_writer, True))
+        await asyncio.gather(pipe(client_reader, up_writer, False, True), pipe(up_reader, client_writer, True))
     finally:
         open_transports.difference_update(transports)
         for transport in transports:
@@ -95,9 +153,20 @@ def set_toxics(changes):
     if "drop" in changes:
         toxics["drop"] = bool(changes["drop"])
         if toxics["drop"]:
+            if Gathering.current is not None:
+                Gathering.current.release()
             for transport in list(open_transports):
                 transport.abort()
-    log.info("toxics now %s", toxics)
+    if "gather" in changes:
+        Gathering.start(int(changes["gather"]), float(changes.get("gather_timeout_ms", 5000)) / 1000)
+    log.info("toxics now %s%s", toxics, f", gathering {changes['gather']} calls" if "gather" in changes else "")
+
+
+def state():
+    """The toxics, the connections and what was forwarded, and the gathering under way or the last one."""
+    current = Gathering.current
+    return {**toxics, "connections": len(open_transports) // 2, **counts,
+            "gathering": current.state() if current is not None else None, "gathered": Gathering.last}
 
 
 async def control(reader, writer):
@@ -114,9 +183,9 @@ async def control(reader, writer):
             status, answer = "404 Not Found", {"error": "only /toxics is served"}
         elif method == "PUT":
             set_toxics(json.loads(body or b"{}"))
-            answer = {**toxics, "connections": len(open_transports) // 2, **counts}
+            answer = state()
         elif method == "GET":
-            answer = {**toxics, "connections": len(open_transports) // 2, **counts}
+            answer = state()
         else:
             status, answer = "405 Method Not Allowed", {"error": "GET or PUT"}
     except (ValueError, asyncio.IncompleteReadError) as exc:

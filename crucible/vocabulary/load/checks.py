@@ -42,6 +42,13 @@ def service(scope: Scope, service: str, seconds: float | None = None, **_) -> No
         raise TestDataError(f"a fault can happen 0 or more seconds into the load, not {seconds:g}")
 
 
+def gathering(scope: Scope, calls: int, client: str, server: str, **_) -> None:
+    """At least two calls (a race needs two) on a link the stack has."""
+    if calls < 2:
+        raise TestDataError(f"calls are let go together to make them race: at least 2, not {calls}")
+    link(scope, client, server)
+
+
 def link(scope: Scope, client: str, server: str, ms: float | None = None, **_) -> None:
     """A link the stack has (the client's environment names the server), and a latency above 0 ms."""
     if ms is not None:

@@ -1,12 +1,30 @@
-"""Faults: services that stop, crash, freeze, restart or fall off the network; links that slow down or drop.
+"""Faults: services that stop, crash, freeze, restart or fall off the network; links that slow down or drop,
+or hold calls and let them go together to make a race happen on purpose.
 
 A service is named as in the compose file. "stopped" is the engine's stop (SIGTERM, then
 SIGKILL), "killed" a crash (SIGKILL), "paused" a freeze (its processes get no CPU; calls to it
 hang until their timeout), "disconnected from the network" a partition (nothing reaches it, it
 reaches nothing). A link is one service's calls to another, as its environment in the compose file
 names the other's address (`FRAUD_URL: http://fraud:8000` makes a link from payments to fraud):
-its calls pass through a proxy that holds each answer for a latency, or drops the connections;
-no other service's calls are touched, and the compose file is not edited.
+its calls pass through a proxy that holds each answer for a latency, or drops the connections, or
+holds the next calls until all of them wait and then lets them go on at the same moment; no other
+service's calls are touched, and the compose file is not edited.
+
+A race made on purpose: two requests that must not both do something (refund, book, charge) race
+only if both are inside the window at once, and on a busy machine two requests sent together
+often are not. Holding the calls they make to the next service until both wait there puts both
+inside the window every time:
+
+    Given the next 2 calls from "orders" to "payments" are held and let go together
+    When I send a POST request to "orders" at "/orders/{order}/returns" 2 times at the same moment with JSON:
+      \"\"\"
+      {"store": "north-{uid}", "items": [{"sku": "mug-{uid}", "quantity": 2}]}
+      \"\"\"
+    Then the 2 calls from "orders" to "payments" went on together
+    And every response status is 201
+
+The wait is bounded by `faults.gather_timeout` (5 s; keep it below the calling service's own
+timeout for those calls): after it the calls held so far go on, and the check step fails.
 
 Whatever a scenario did is undone when it ends, also when it failed: services are started,
 resumed and reconnected, links healed and their proxies removed, and every service must pass its
@@ -133,3 +151,27 @@ def step_link_dropped(context, client, server):
 def step_link_healed(context, client, server):
     """Example: When the calls from "orders" to "inventory" are back to normal"""
     faults.for_scenario(context).heal_link(client, server)
+
+
+@step('the next {calls:d} calls from "{client}" to "{server}" are held and let go together')
+@checked(checks.gathering)
+@templated
+def step_link_gathers(context, calls, client, server):
+    """Example: Given the next 2 calls from "orders" to "payments" are held and let go together
+
+    Each call waits at the link until all of them wait, then they go on at the same moment: a race
+    between them happens on purpose, whatever the machine's load. Once only; the wait is bounded by
+    the setting faults.gather_timeout (5 s), then the calls held so far go on.
+    """
+    faults.for_scenario(context).gather_link(client, server, calls, context.settings["faults.gather_timeout"])
+
+
+@step('the {calls:d} calls from "{client}" to "{server}" went on together')
+@checked(checks.gathering)
+@templated
+def step_link_gathered(context, calls, client, server):
+    """Example: Then the 2 calls from "orders" to "payments" went on together
+
+    Fails when fewer calls came before the bound: the race the scenario set up did not happen.
+    """
+    faults.for_scenario(context).expect_gathered(client, server, calls)

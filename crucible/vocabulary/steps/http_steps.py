@@ -78,11 +78,44 @@ def step_send_query(context, method, service, path):
     context.rest.send(method, service, path, params=table_pairs(context, "query parameters"))
 
 
+@step('I send a {method:w} request to "{service}" at "{path}" {times:d} times at the same moment')
+@checked(service_argument)
+@templated
+def step_send_at_once(context, method, service, path, times):
+    """Example: When I send a DELETE request to "orders" at "/orders/{id}" 2 times at the same moment
+
+    Each from its own connection, released together; the last to arrive becomes the response. To be
+    sure they race inside the service, hold the calls it makes next (see "the next N calls from ...
+    are held and let go together").
+    """
+    context.rest.send_at_once(method, service, path, times)
+
+
+@step('I send a {method:w} request to "{service}" at "{path}" {times:d} times at the same moment with JSON:')
+@checked(service_argument)
+@templated
+def step_send_json_at_once(context, method, service, path, times):
+    """Example: When I send a POST request to "orders" at "/orders/{id}/returns" 2 times at the same moment with JSON:
+        {"store": "north", "items": [{"sku": "mug", "quantity": 1}]}
+    """
+    context.rest.send_at_once(method, service, path, times, body=docstring_json(context))
+
+
 @then("the response status is {status:d}")
 @templated
 def step_status(context, status):
     """Example: Then the response status is 201"""
     context.rest.expect_status(status)
+
+
+@then("every response status is {status:d}")
+@templated
+def step_every_status(context, status):
+    """Example: Then every response status is 201
+
+    Each response of the requests sent at the same moment.
+    """
+    context.rest.expect_every_status(status)
 
 
 @then('the response header "{name}" is "{value}"')
