@@ -57,7 +57,7 @@ def rerun(times: int, behave_args: list[str], options: Settings) -> int:
             for attempt in range(1, times + 1):
                 report = Path(tmp) / f"run-{attempt}.json"
                 cmd = [sys.executable, "-m", "behave", "-D", f"attach={stack.run_id}"]
-                cmd += ["-f", "json", "-o", str(report), "-f", "progress", *behave_args]
+                cmd += ["-f", "json", "-o", str(report), "-f", "progress", "--no-summary", *behave_args]
                 cmd += [] if any(not a.startswith("-") and Path(a).exists() for a in behave_args) else [
                     str(options.path("features"))]
                 log.info("Run %d of %d: %s", attempt, times, " ".join(cmd[2:]))

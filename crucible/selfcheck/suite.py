@@ -100,7 +100,7 @@ def behave_command(options: Settings, tags: str | None, run_id: str, images: dic
         command += ["-D", f"services.{service}.image={image}"]
     if configured_results(options.root) is None:
         command += ["--format", FORMATTER, "--outfile", str(results)]
-    command += ["--format", "progress", "--logging-level", "WARNING"]
+    command += ["--format", "progress", "--no-summary", "--logging-level", "WARNING"]  # the matrix is the count
     if tags:
         command.append(f"--tags={tags}")
     return command + [str(options.path("features"))]
