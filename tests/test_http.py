@@ -3,7 +3,9 @@
 import json
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from json_handler import JsonHandler
 
 from crucible.vocabulary.http import HttpClient, mask, mask_body, mask_card_numbers, mask_headers, mask_url
 
@@ -62,23 +64,15 @@ def test_raw_bodies_are_masked_as_json_or_as_text():
 
 def test_what_an_answer_held_before_masking_is_kept_for_the_audit():
     import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from http.server import HTTPServer
 
     from crucible import secrets
     from crucible.vocabulary.http import HttpClient
     from crucible.vocabulary.security.audit import Audit
 
-    class Leaky(BaseHTTPRequestHandler):
+    class Leaky(JsonHandler):
         def do_GET(self):
-            body = json.dumps({"card": "4111 1111 1111 1111", "session": JWT, "note": f"token {JWT}"}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
+            self.answer(200, json.dumps({"card": "4111 1111 1111 1111", "session": JWT, "note": f"token {JWT}"}).encode())
 
     server = HTTPServer(("127.0.0.1", 0), Leaky)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -95,7 +89,7 @@ def test_what_an_answer_held_before_masking_is_kept_for_the_audit():
     assert "4111" not in seen[0].render().replace("************1111", "") and JWT not in seen[0].render()
 
 
-class Together(BaseHTTPRequestHandler):
+class Together(JsonHandler):
     """Answers a request only once a second one is under way too (a barrier): sequential calls would time out."""
 
     protocol_version = "HTTP/1.1"
@@ -108,14 +102,7 @@ class Together(BaseHTTPRequestHandler):
             status, body = 201, b'{"together": true}'
         except threading.BrokenBarrierError:
             status, body = 504, b'{"together": false}'
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.answer(status, body)
 
 
 def test_a_request_sent_at_the_same_moment_is_under_way_n_times_at_once_each_recorded():

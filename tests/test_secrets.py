@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from json_handler import JsonHandler
 
 from crucible import console, secrets, settings
 from crucible.errors import SettingsError
@@ -175,19 +176,11 @@ values = ["${{PLANTED_SANDBOX_KEY}}"]
     assert known.redact(f"Basic {BASIC} / Db%40planted-pw%2F7 / sandbox-key-0f3c1a") == "Basic *** / *** / ***"
 
 
-class Echo(http.server.BaseHTTPRequestHandler):
+class Echo(JsonHandler):
     """Answers every GET with the request's headers, as httpbin's /headers does."""
 
     def do_GET(self):  # noqa: N802 (the name http.server calls)
-        body = json.dumps({"headers": dict(self.headers)}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.answer(200, json.dumps({"headers": dict(self.headers)}).encode())
 
 
 @pytest.fixture
